@@ -1,0 +1,3 @@
+from endpoints.cli import main
+
+main()

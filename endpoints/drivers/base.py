@@ -1,0 +1,117 @@
+"""One interface for every device API (NAPALM-style getters and a setter).
+
+A driver speaks one API of one vendor family over one transport. It knows nothing of
+the meeting service or of profiles: it reads and writes the device's own setting paths
+(Cisco xAPI paths such as ``SIP Proxy 1 Address``; Polycom setting names such as
+``sipproxyserver``, or REST config keys) and reports identity and registration.
+
+Contract for every driver:
+- ``open()`` connects and logs in; ``close()`` always releases the device session (CE
+  xAPI sessions never expire, Polycom leaks lock logins) and never raises.
+- Errors are `endpoints.errors` types: Unreachable when nothing answers, Transient for a
+  fault worth a retry, AuthenticationFailed, HostKeyChanged/HostKeyUnknown,
+  TLSVerifyFailed, SettingRefused(path, reason), ProtocolError. Never a secret in a message.
+- ``read()`` returns None for a path that does not exist on this firmware; write-only
+  settings (passwords) are never passed to ``read()``.
+- ``status()`` reads status values (Cisco xStatus paths such as
+  ``SIP Registration 1 Status``; Polycom `status` items such as ``sipserver``; REST status
+  keys; HDX `systemstatus.xml` element names). Which paths, and what their values mean,
+  is data in the profile (`registration:`), not code.
+"""
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from endpoints.host import Credentials, Host
+from endpoints.secrets import Secret
+
+RegistrationState = Literal["registered", "registering", "failed", "unregistered", "unknown"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    vendor: Literal["cisco", "polycom"]
+    product: str  # as the device names itself: "Cisco TelePresence SX20", "RealPresence Group 550"
+    model: str | None  # canonical: "SX20", "Group 550", "HDX 7000"; None when unrecognised
+    software: str  # as the device reports it: "ce9.4.0.abc1234", "TC7.3.6.xxxx", "6.2.0-..."
+    serial: str = ""
+
+
+@dataclass(frozen=True)
+class Registration:
+    state: RegistrationState
+    reason: str = ""  # the device's own words: "403 Forbidden", "DNS lookup failed", "offline"
+    detail: dict[str, str] = field(default_factory=dict)  # raw status values, for the event log
+
+
+@dataclass(frozen=True)
+class Write:
+    """One setting to write. `value` is a Secret for passwords."""
+
+    path: str
+    value: str | Secret
+
+    def clear_value(self) -> str:
+        return self.value.reveal() if isinstance(self.value, Secret) else self.value
+
+
+class Driver(abc.ABC):
+    """Base class: subclasses set `family` and `transports` and implement the methods."""
+
+    family: ClassVar[str]  # "cisco-xapi", "polycom-line", "polycom-rest", "hdx-http"
+    transports: ClassVar[tuple[str, ...]]  # inventory `transport` values served: ("http", "https")
+
+    def __init__(self, host: Host, transport: str, *, credentials: Credentials | None = None,
+                 timeout: float = 10.0, trust_changed_key: bool = False) -> None:
+        self.host = host
+        self.transport = transport
+        self.credentials = credentials or host.device_credentials
+        self.timeout = timeout
+        # Recovery only: connect even when the SSH host key or TLS certificate changed, and
+        # record what was presented (`presented_key`); the caller saves it once the factory
+        # state is confirmed. Everywhere else a changed key is a hard failure.
+        self.trust_changed_key = trust_changed_key
+        self.key_changed = False
+        self.presented_key: str | None = None  # known_hosts line or sha256 pin, when changed
+
+    @abc.abstractmethod
+    def open(self) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def identity(self) -> Identity: ...
+
+    @abc.abstractmethod
+    def read(self, paths: Sequence[str]) -> dict[str, str | None]: ...
+
+    @abc.abstractmethod
+    def write(self, writes: Sequence[Write]) -> None:
+        """Write in order; stop at the first refusal with SettingRefused(path, reason)."""
+
+    @abc.abstractmethod
+    def status(self, paths: Sequence[str]) -> dict[str, str | None]:
+        """Read status values; None for a path the device does not report."""
+
+    # Recovery after factory reset (see `endpoints recover`).
+    @abc.abstractmethod
+    def set_admin_password(self, new: Secret) -> None:
+        """Set the device's admin password (the one used to log in) to `new`."""
+
+    def first_boot(self) -> bool:
+        """True when the device sits in its first-boot wizard (Polycom); Cisco has none."""
+        return False
+
+    def finish_first_boot(self) -> None:
+        """Leave the first-boot wizard (Polycom `oobcomplete`); nothing to do elsewhere."""
+
+    def __enter__(self) -> "Driver":
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

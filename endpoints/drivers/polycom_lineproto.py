@@ -1,0 +1,496 @@
+"""The Polycom line API (HDX 3.x and Group Series 6.x, telnet and SSH) as text.
+
+Pure helpers (quoting, tokens, error and noise lines, banner fields, identity) and
+`LineSession`, which runs one command at a time over any text channel and matches the
+reply by its first words, never by position: real units replay their login banner
+mid-session, echo commands late, and let replies lag behind (protocols/polycom.md §3.5).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from endpoints.errors import AuthenticationFailed, ProtocolError, Transient, Unreachable
+from endpoints.secrets import MASK
+
+log = logging.getLogger(__name__)
+
+# systemsetting names and their config keys (the firmware's legacycommands.txt).
+SETTINGS: dict[str, str] = {
+    "sipenable": "comm.callpreference.sipenable",
+    "sipusername": "comm.nics.sipnic.sipusername",
+    "sipaccountname": "comm.nics.sipnic.sipaccountname",
+    "sippassword": "comm.nics.sipnic.sippassword",
+    "sipregistrarserver": "comm.nics.sipnic.sipregistrarserver",
+    "sipproxyserver": "comm.nics.sipnic.sipproxyserver",
+    "siptransportprotocol": "comm.nics.sipnic.siptransportprotocol",
+    "sipconfigtype": "comm.nics.sipnic.sipconfigtype",
+    "sipforcereuse": "comm.nics.sipnic.forceconnectionreuse",
+    "model": "system.info.humanreadablemodel",
+}
+WRITE_ONLY = frozenset({"sippassword"})  # the table has no `get` form for it
+NAME_OF_KEY = {key: name for name, key in SETTINGS.items()}
+
+# The firmware table's error texts (legacyresults.txt) plus the IRM's extras; replies
+# starting with `error:` or `info:` are refusals too (field test I-7).
+FIRMWARE_ERRORS = (
+    "error: command has illegal parameters",
+    "error: command needs more parameters to execute successfully",
+    "error: command not found",
+    'error: sub command "{0}" not found',
+    "error: command contains unterminated quoted string",
+    "error: this command is not supported",
+    "error: Permission Denied",
+)
+IRM_ERRORS = (
+    "error:command not found",
+    "error: this command is not supported on this model",
+    "command is not available in current system configuration",
+    "this setting is controlled by a provisioning service and cannot be changed.",
+)
+NOT_FOUND_MARKS = ("command not found", "sub command", "not supported")
+WIZARD_MARK = "not available in current system configuration"
+
+NOTIFICATION_PREFIXES = ("notification:", "control event:", "listen ", "cs: ", "active: ", "ended: ")
+BANNER_START = "hi, my name is"
+BANNER_END = "snmp enabled"
+BANNER_KEYS = frozenset({
+    "hi, my name is", "here is what i know about myself", "model", "serial number",
+    "software version", "build information", "contact number", "time in last call",
+    "total time in calls", "total calls", "sntp time service", "local time is",
+    "ip video number", "mp enabled", "h323 enabled", "http enabled", "snmp enabled",
+    "session type", "polycom command shell",
+})
+
+
+# --- values and tokens ----------------------------------------------------------------------
+
+def quote(value: str) -> str:
+    """A value as one token: quoted when it holds whitespace, `""` when empty."""
+    if '"' in value or "\r" in value or "\n" in value:
+        raise ValueError("the line API cannot carry a double quote or a line break in a value")
+    if value == "" or any(c.isspace() for c in value):
+        return f'"{value}"'
+    return value
+
+
+def split_tokens(line: str) -> list[str]:
+    """Tokens of a command or reply; a quoted string is one token. Raises on an open quote."""
+    tokens: list[str] = []
+    current: list[str] = []
+    quoted = in_token = False
+    for char in line:
+        if char == '"':
+            quoted, in_token = not quoted, True
+        elif char.isspace() and not quoted:
+            if in_token:
+                tokens.append("".join(current))
+            current, in_token = [], False
+        else:
+            current.append(char)
+            in_token = True
+    if quoted:
+        raise ValueError("unterminated quoted string")
+    if in_token:
+        tokens.append("".join(current))
+    return tokens
+
+
+def loose_tokens(line: str) -> list[str]:
+    try:
+        return split_tokens(line)
+    except ValueError:
+        return line.split()
+
+
+def same_words(a: str, b: str) -> bool:
+    return [t.casefold() for t in loose_tokens(a)] == [t.casefold() for t in loose_tokens(b)]
+
+
+# --- line kinds ---------------------------------------------------------------------------
+
+def error_of(line: str) -> str | None:
+    """The device's refusal text when this line is one, else None."""
+    text = line.strip()
+    lowered = text.casefold()
+    if lowered.startswith(("error:", "error :", "info:")):
+        return text
+    if any(lowered.startswith(extra.casefold()) for extra in IRM_ERRORS[2:]):
+        return text
+    if lowered.endswith(" failed") and not lowered.startswith("systemsetting"):
+        return text
+    return None
+
+
+def is_notification(line: str) -> bool:
+    return line.casefold().startswith(NOTIFICATION_PREFIXES)
+
+
+def banner_field(line: str) -> tuple[str, str] | None:
+    """(key, value) when the line belongs to the login banner (`whoami` block)."""
+    key, sep, value = line.partition(":")
+    if key.strip().casefold() in BANNER_KEYS and (sep or key.strip().casefold().startswith("here is")):
+        return key.strip(), value.strip()
+    return None
+
+
+def strip_prompt(line: str) -> tuple[bool, str]:
+    """(True, rest) for a line that starts with the `-> ` prompt (rest: echo or glued data)."""
+    if not line.startswith("->"):
+        return False, line
+    rest = line
+    while rest.startswith("->"):
+        rest = rest[2:].lstrip()
+    return True, rest
+
+
+def value_of(reply: str, words: int) -> str:
+    """The value after the first `words` tokens of a reply, quotes removed."""
+    tokens = loose_tokens(reply)
+    rest = tokens[words:]
+    return " ".join(rest) if rest else ""
+
+
+# --- identity -----------------------------------------------------------------------------
+
+def software_of(version: str) -> str:
+    """`Release - 6.2.2.8-670021` -> `6.2.2.8-670021` (any `Release` prefix dropped)."""
+    match = re.search(r"\d+\.\d+[\w.\-]*", version)
+    return match.group(0) if match else version.strip()
+
+
+def canonical_model(product: str) -> str | None:
+    """`RealPresence Group 550` -> `Group 550`; `HDX 9006` -> `HDX 9000`."""
+    group = re.search(r"group\s*(\d{3})", product, re.IGNORECASE)
+    if group:
+        return f"Group {group.group(1)}"
+    hdx = re.search(r"hdx\s*(\d{4})", product, re.IGNORECASE)
+    if not hdx:
+        return None
+    number = hdx.group(1)
+    if number.startswith("45"):
+        return "HDX 4500"
+    if number[0] in "6789":
+        return f"HDX {number[0]}000"
+    return None
+
+
+# --- commands -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Command:
+    """One command to send and how to recognise its reply."""
+
+    text: str  # as sent (may hold a secret: never logged)
+    shown: str  # as logged
+    replies: tuple[tuple[str, ...], ...]  # first words of an acceptable reply
+    echo_like: bool = False  # the reply repeats the command (set forms)
+    end: str | None = None  # multi-line reply ends with this line (`status end`)
+    resend_after_banner: bool = True  # idempotent: safe to send again
+
+    @property
+    def head(self) -> str:
+        return " ".join(self.shown.split()[:3])
+
+
+def get_setting(name: str) -> Command:
+    return Command(f"systemsetting get {name}", f"systemsetting get {name}", (("systemsetting", name),))
+
+
+def set_setting(name: str, value: str, *, secret: bool) -> Command:
+    text = f"systemsetting {name} {quote(value)}"
+    shown = f"systemsetting {name} {MASK if secret else quote(value)}"
+    return Command(text, shown, (("systemsetting", name),), echo_like=True)
+
+
+def simple(word: str) -> Command:
+    return Command(word, word, ((word,),))
+
+
+STATUS = Command("status", "status", (), end="status end")
+
+
+def set_password(old: str, new: str) -> Command:
+    text = f"setpassword admin room {quote(old)} {quote(new)}"
+    shown = f"setpassword admin room {MASK} {MASK}"
+    return Command(text, shown, (("password", "changed"), ("setpassword",)), echo_like=True,
+                   resend_after_banner=False)
+
+
+OOB_COMPLETE = Command("oobcomplete", "oobcomplete", (("oobcomplete",),), echo_like=True,
+                       resend_after_banner=False)
+
+
+class CommandRefused(Exception):
+    """The device answered a command with an error line (text is the device's own)."""
+
+    def __init__(self, command: Command, reason: str) -> None:
+        super().__init__(f"'{command.head}': {reason}")
+        self.command, self.reason = command, reason
+
+    @property
+    def not_found(self) -> bool:
+        lowered = self.reason.casefold()
+        return any(mark in lowered for mark in NOT_FOUND_MARKS)
+
+    @property
+    def in_wizard(self) -> bool:
+        return WIZARD_MARK in self.reason.casefold()
+
+
+# --- the session ------------------------------------------------------------------------------
+
+class Channel(Protocol):
+    """A text pipe to the device (telnet socket or SSH shell channel)."""
+
+    def send(self, text: str) -> None: ...
+
+    def recv(self, timeout: float) -> str | None: ...  # '' at end of stream, None on timeout
+
+    def close(self) -> None: ...
+
+
+_DEVICE_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def device_lock(device: str) -> threading.Lock:
+    """One command in flight per device, whichever session or thread sends it."""
+    with _LOCKS_GUARD:
+        return _DEVICE_LOCKS.setdefault(device, threading.Lock())
+
+
+@dataclass
+class _Exchange:
+    command: Command
+    echo_seen: bool = False
+    banner_open: bool = False
+    resent: bool = False
+    skipped: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+class LineSession:
+    """Login and command/reply over one channel; one command at a time per device."""
+
+    SKIP_BUDGET = 200  # unrelated lines tolerated while waiting for one reply
+
+    def __init__(self, channel: Channel, *, device: str, timeout: float, gap: float,
+                 newline: str = "\r\n", secrets: Iterable[str] = ()) -> None:
+        self.channel, self.device, self.timeout, self.gap = channel, device, timeout, gap
+        self.newline = newline
+        self.secrets = [s for s in secrets if s]
+        self.banner: dict[str, str] = {}
+        self.echoes = False  # learned: the device echoes commands back
+        self.echo_known = False  # a get has shown whether it does
+        self._buffer = ""
+        self._last_reply = 0.0
+        self._sent: list[str] = []
+        self._lock = device_lock(device)
+
+    # -- login --
+
+    def login(self, username: str, password: str | None) -> None:
+        """Answer the device's own prompts and wait for its banner or `-> ` prompt."""
+        deadline = time.monotonic() + self.timeout
+        received = answered = False
+        while True:
+            chunk = self._recv_until(deadline, "login")
+            if chunk == "":
+                self._closed_during_login(received, answered)
+            received = True
+            self._buffer += chunk
+            answered = self._answer_prompt(username, password, answered)
+            if self._logged_in():
+                self._last_reply = time.monotonic()
+                return
+
+    def _closed_during_login(self, received: bool, answered: bool) -> None:
+        if answered:
+            raise AuthenticationFailed(f"{self.device}: the device closed the session after the password")
+        if not received:
+            raise Unreachable(f"{self.device}: the device closed the connection before saying anything")
+        raise Transient(f"{self.device}: the device closed the connection during login")
+
+    def _answer_prompt(self, username: str, password: str | None, answered: bool) -> bool:
+        tail = self._buffer.rsplit("\n", 1)[-1].strip().casefold()
+        if tail.endswith("password:"):
+            if answered:
+                raise AuthenticationFailed(f"{self.device}: the device refused the password")
+            if password is None:
+                raise AuthenticationFailed(f"{self.device}: the device asks for a password and none is set")
+            self._buffer = ""
+            self.channel.send(password + self.newline)
+            return True
+        if tail.endswith(("username:", "login:", "user name:")):
+            self._buffer = ""
+            self.channel.send(username + self.newline)
+            return answered
+        lowered = self._buffer.casefold()
+        if answered and ("login incorrect" in lowered or "authentication failed" in lowered
+                         or "invalid password" in lowered):
+            raise AuthenticationFailed(f"{self.device}: the device refused the password")
+        return answered
+
+    def _logged_in(self) -> bool:
+        complete, _, partial = self._buffer.rpartition("\n")
+        for raw in complete.split("\n"):
+            line = raw.strip("\r ").strip()
+            field_ = banner_field(line)
+            if field_:
+                self.banner[field_[0]] = field_[1]
+        if partial.strip().startswith("->") or "\n->" in "\n" + complete:
+            self._buffer = ""  # everything up to the prompt was greeting
+            return True
+        return False
+
+    # -- commands --
+
+    def run(self, command: Command) -> list[str]:
+        """Send one command and return its reply line(s); CommandRefused for an error line."""
+        with self._lock:
+            self._wait_gap()
+            self._send(command)
+            try:
+                lines = self._collect(_Exchange(command))
+                self.echo_known = self.echo_known or not command.echo_like
+                return lines
+            finally:
+                self._last_reply = time.monotonic()
+
+    def _wait_gap(self) -> None:
+        pause = self._last_reply + self.gap - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+
+    def _send(self, command: Command) -> None:
+        log.debug("%s: sending %s", self.device, command.shown)
+        self.channel.send(command.text + self.newline)
+        self._sent = (self._sent + [command.text])[-20:]
+
+    def _collect(self, exchange: _Exchange) -> list[str]:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            for line in self._complete_lines():
+                done = self._take(exchange, line)
+                if done:
+                    return exchange.lines
+            chunk = self._recv_until(deadline, exchange.command.head)
+            if chunk == "":
+                raise Transient(f"{self.device}: the device closed the session during "
+                                f"'{exchange.command.head}'")
+            self._buffer += chunk
+
+    def _complete_lines(self) -> list[str]:
+        if "\n" not in self._buffer:
+            return []
+        complete, _, self._buffer = self._buffer.rpartition("\n")
+        return [raw.strip("\r").strip() for raw in complete.split("\n")]
+
+    def _recv_until(self, deadline: float, what: str) -> str:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Transient(f"{self.device}: no reply to '{what}' within {self.timeout:g} s")
+            chunk = self.channel.recv(min(left, 1.0))
+            if chunk is not None:
+                return chunk
+
+    def _take(self, exchange: _Exchange, line: str) -> bool:
+        """Account one line; True when the reply is complete."""
+        if not line:
+            return False
+        prompted, line = strip_prompt(line)
+        if prompted and (not line or self._is_echo(exchange, line)):
+            return False
+        if self._is_noise(exchange, line):
+            return False
+        reason = error_of(line)
+        if reason is not None:
+            raise CommandRefused(exchange.command, self._redact(reason))
+        if exchange.command.end is not None:
+            return self._take_multiline(exchange, line)
+        if same_words(line, exchange.command.text):
+            return self._take_repeat(exchange, line)
+        if self._answers(exchange.command, line):
+            exchange.lines.append(line)
+            return True
+        self._skip(exchange)
+        return False
+
+    def _is_echo(self, exchange: _Exchange, rest: str) -> bool:
+        """After the prompt: our command's echo, or a stale echo of an earlier one."""
+        if same_words(rest, exchange.command.text) and not exchange.echo_seen:
+            if exchange.command.echo_like and self.echo_known and not self.echoes:
+                return False  # a device without echo: the reply sits right after the prompt
+            exchange.echo_seen = self.echoes = True
+            return True
+        return any(same_words(rest, sent) for sent in self._sent[:-1])
+
+    def _is_noise(self, exchange: _Exchange, line: str) -> bool:
+        field_ = banner_field(line)
+        if field_ is not None:
+            self.banner[field_[0]] = field_[1]
+            key = field_[0].casefold()
+            if key == BANNER_START:
+                exchange.banner_open = True
+            elif key == BANNER_END and exchange.banner_open:
+                self._after_banner(exchange)
+            return True
+        return is_notification(line)
+
+    def _after_banner(self, exchange: _Exchange) -> None:
+        # The banner can replace a reply (field test I-8): ask again, once.
+        exchange.banner_open = False
+        command = exchange.command
+        if command.resend_after_banner and not exchange.resent and not exchange.lines:
+            log.debug("%s: banner replayed during '%s'; sending it again", self.device, command.head)
+            exchange.resent, exchange.echo_seen = True, False
+            self._send(command)
+
+    def _take_repeat(self, exchange: _Exchange, line: str) -> bool:
+        """A line that repeats the command: the echo, or the reply of a set form."""
+        if exchange.command.echo_like and (exchange.echo_seen or not self.echoes):
+            exchange.lines.append(line)
+            return True
+        if not exchange.echo_seen:
+            exchange.echo_seen = self.echoes = True
+        return False
+
+    def _take_multiline(self, exchange: _Exchange, line: str) -> bool:
+        if line.casefold() == (exchange.command.end or "").casefold():
+            return True
+        if same_words(line, exchange.command.text):
+            exchange.echo_seen = self.echoes = True
+            return False
+        if len(loose_tokens(line)) == 2:
+            exchange.lines.append(line)
+        else:
+            self._skip(exchange)
+        return False
+
+    def _answers(self, command: Command, line: str) -> bool:
+        words = [t.casefold() for t in loose_tokens(line)]
+        return any(words[:len(prefix)] == [p.casefold() for p in prefix] for prefix in command.replies)
+
+    def _skip(self, exchange: _Exchange) -> None:
+        exchange.skipped += 1
+        log.debug("%s: skipped a line that does not answer '%s'", self.device, exchange.command.head)
+        if exchange.skipped > self.SKIP_BUDGET:
+            raise ProtocolError(f"{self.device}: no recognisable reply to '{exchange.command.head}'")
+
+    def _redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def close(self) -> None:
+        try:
+            self.channel.close()
+        except Exception:  # noqa: BLE001 - close never raises (Driver contract)
+            pass

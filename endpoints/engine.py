@@ -1,0 +1,412 @@
+"""The run engine: plan, apply and verify a fleet with bounded concurrency.
+
+Each room is a `RoomJob` whose steps run in one of `forks` worker slots: the main step
+(connect, identify, read, diff, write) and then, while the room registers, short polls.
+Between polls a room holds no slot and no device session, so a fleet of N rooms takes
+about max(R + k*L, N*k*L/F) rather than N*(k*L + R)/F.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal
+
+from endpoints import advice
+from endpoints.desired import DesiredSip, desired_state
+from endpoints.drivers import driver_class, family_of
+from endpoints.drivers.base import Driver, Registration, Write
+from endpoints.errors import DeviceError, InputError, Transient, Unreachable, Unsupported
+from endpoints.events import EventLog
+from endpoints.history import Attempt, History
+from endpoints.host import Host
+from endpoints.profiles import Profile, ProfileSet, Setting, below_minimum
+from endpoints.results import Change, HostResult, RunResult
+from endpoints.secrets import Secret, SecretError
+
+Command = Literal["facts", "plan", "apply", "verify", "recover"]
+Progress = Callable[[HostResult, int, int], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    command: Command
+    check: bool = False
+    verify: bool = True
+    verify_timeout: float = 120.0
+    forks: int = 10
+    force_password: bool = False
+    resolve_proxy: bool = False
+    retries: int = 2
+    timeout: float = 10.0  # per device request
+    first_poll: float = 0.5
+    max_poll: float = 5.0
+
+    @property
+    def writes(self) -> bool:
+        return self.command in ("apply", "recover") and not self.check
+
+    @property
+    def needs_sip(self) -> bool:
+        return self.command in ("plan", "apply", "recover")
+
+
+def prepare(hosts: Sequence[Host], profiles: ProfileSet, options: Options) -> dict[str, DesiredSip | None]:
+    """Check every room's input before any device is touched; raises InputError."""
+    prepared: dict[str, DesiredSip | None] = {}
+    for host in hosts:
+        vendor = vendor_of(host, profiles)
+        _resolve_secret(host, host.device_credentials.password, "device_credentials.password")
+        desired = None
+        if options.needs_sip:
+            desired = desired_state(host, resolve_proxy=options.resolve_proxy)
+            if options.writes and desired.password is None:
+                raise InputError("no SIP password: set sip.password", file=host.source, key="sip.password")
+            _resolve_secret(host, desired.password, "sip.password")
+            for profile in profiles.profiles.values():
+                if profile.vendor == vendor and (not host.profile or host.profile == profile.name):
+                    profile.render(desired, host)
+        prepared[host.name] = desired
+    return prepared
+
+
+def vendor_of(host: Host, profiles: ProfileSet) -> str:
+    if host.profile:
+        return profiles.get(host.profile).vendor
+    if not host.model:
+        raise InputError("set `model` (or `profile`) so the tool knows which API to speak", file=host.source,
+                         key="model")
+    return family_of(host.model)
+
+
+def _resolve_secret(host: Host, secret: Secret | None, key: str) -> None:
+    if secret is None:
+        return
+    try:
+        secret.reveal()
+    except SecretError as exc:
+        raise InputError(str(exc), file=host.source, key=key) from None
+
+
+class RoomJob:
+    """One room through the run: a main step, then polls until a verdict."""
+
+    def __init__(self, host: Host, desired: DesiredSip | None, profiles: ProfileSet, options: Options,
+                 events: EventLog, history: History) -> None:
+        self.host, self.desired, self.profiles, self.options, self.events = host, desired, profiles, options, events
+        self.history = history
+        self.sent_password = False
+        self.held: Attempt | None = None  # the refused attempt that keeps us from resending
+        self.vendor = vendor_of(host, profiles)
+        start_profile = profiles.get(host.profile) if host.profile else profiles.for_model(host.model, self.vendor)
+        self.transport = host.transport or start_profile.transports[0]
+        self.result = HostResult(host.name, transport=self.transport)
+        self.profile: Profile | None = None
+        self.tries = 0
+        self.polling_until: float | None = None
+        self.poll_every = options.first_poll
+        self.started = time.monotonic()
+        self.done = False
+
+    # -- the step the scheduler runs -----------------------------------------------------
+    def step(self) -> float | None:
+        """Run the next step in a worker slot; the delay until the next one, or None when done."""
+        try:
+            delay = self._poll() if self.polling_until is not None else self._main()
+        except DeviceError as error:
+            delay = self._device_error(error)
+        except Exception as error:  # a bug must fail one room, not the run
+            self.result.fail("failed", f"internal error: {type(error).__name__}: {error}",
+                             "This is a bug in endpoints: rerun with -v and report it with the event log.")
+            delay = None
+        if delay is None:
+            self._finish()
+        return delay
+
+    def abandon(self, why: str) -> None:
+        self.result.fail("failed", why, "The run was interrupted: rerun with --limit @<retry file>.")
+        self._finish()
+
+    def _finish(self) -> None:
+        self.done = True
+        self.result.seconds = time.monotonic() - self.started
+        self.events.emit(self.host.name, "verdict", status=self.result.status, error=self.result.error,
+                         advice=self.result.advice,
+                         registration=self.result.registration.state if self.result.registration else None)
+
+    # -- main step -------------------------------------------------------------------------
+    def _main(self) -> float | None:
+        with self._driver() as driver:
+            profile = self._identify(driver)
+            registration = self._registration(driver, profile)
+            if self.options.command == "facts":
+                self.result.settings = self._read(driver, profile)
+                self.result.status = "ok"
+                return None
+            if self.options.command == "verify":
+                return self._judge(registration, wrote=False)
+            writes = self._plan(driver, profile, registration)
+            if self.held is not None:
+                return self._held_verdict(registration)
+            if not self.options.writes:
+                self.result.status = "changed" if self.result.changes else "ok"
+                return None
+            if writes:
+                self._write(driver, profile, writes)
+        return self._judge(registration, wrote=bool(writes))
+
+    def _driver(self) -> Driver:
+        cls = driver_class(self.vendor, self.transport)
+        self.events.emit(self.host.name, "connect", transport=self.transport, address=self.host.address)
+        return cls(self.host, self.transport, timeout=self.options.timeout)
+
+    def _identify(self, driver: Driver) -> Profile:
+        identity = driver.identity()
+        self.result.identify(identity)
+        self.events.emit(self.host.name, "identity", model=identity.model, product=identity.product,
+                         software=identity.software, serial=identity.serial)
+        profile = self.profiles.select(identity, self.vendor, self.host.profile)
+        self.profile = profile
+        self.result.profile = profile.name
+        if identity.model and identity.model not in profile.models:
+            self.result.warnings.append(f"{identity.model} is not among the tested models of {profile.name}")
+        minimum = below_minimum(profile, identity)
+        if minimum:
+            text = advice.below_minimum(identity.model, identity.software, minimum)
+            self.result.warnings.append(text)
+            self.result.advice = text
+        return profile
+
+    def _read(self, driver: Driver, profile: Profile) -> dict[str, str | None]:
+        readable = [s for s in profile.settings if not s.secret]
+        values = driver.read([s.path_for(self.transport) for s in readable])
+        settings = {s.setting: values.get(s.path_for(self.transport)) for s in readable}
+        self.events.emit(self.host.name, "read", settings=settings)
+        return settings
+
+    def _registration(self, driver: Driver, profile: Profile) -> Registration:
+        status_path, reason_path = profile.registration.paths_for(self.transport)
+        paths = [status_path] + ([reason_path] if reason_path else [])
+        registration = profile.registration.interpret(driver.status(paths), self.transport)
+        self.result.registration = registration
+        self.events.emit(self.host.name, "registration", state=registration.state, reason=registration.reason)
+        return registration
+
+    def _plan(self, driver: Driver, profile: Profile, registration: Registration) -> list[Write]:
+        assert self.desired is not None
+        current = self._read(driver, profile)
+        changes, secrets = [], []
+        for setting, value in profile.render(self.desired, self.host):
+            if setting.secret:
+                secrets.append((setting, value))
+                continue
+            before = current.get(setting.setting)
+            if before is None:
+                self.result.warnings.append(f"{setting.setting} does not exist on this device; not written")
+            elif not _same(before, str(value), setting):
+                changes.append(Change(setting.setting, before, value))
+        if secrets and self._send_secrets(changes, registration):
+            changes += [Change(s.setting, None, v, secret=True) for s, v in secrets]
+        self.result.changes = changes
+        self.events.emit(self.host.name, "diff", changes=[c.to_json() for c in changes])
+        by_name = {s.setting: s for s in profile.settings}
+        return [Write(by_name[c.setting].path_for(self.transport), c.after) for c in changes]
+
+    def _send_secrets(self, changes: list[Change], registration: Registration) -> bool:
+        """Passwords cannot be read back: send them only when the room needs them.
+
+        A registered room with every readable setting right keeps its password: sending it
+        again would re-register, and the service locks numbers that register repeatedly.
+        Nor is a password sent again that the service already refused for this number.
+        """
+        if self.options.force_password or changes:
+            return True
+        if registration.state in ("registered", "registering"):
+            return False
+        last = self.history.last(self._number())
+        if last is not None and not last.registered and last.fingerprint == self._fingerprint():
+            self.held = last
+            return False
+        return True
+
+    def _number(self) -> str:
+        assert self.desired is not None
+        return self.desired.number
+
+    def _fingerprint(self) -> str:
+        assert self.desired is not None and self.desired.password is not None
+        return self.history.fingerprint(self.desired.number, self.desired.password.reveal())
+
+    def _held_verdict(self, registration: Registration) -> None:
+        assert self.held is not None
+        self.result.status = "failed"
+        when = time.strftime("%H:%M", time.localtime(self.held.when))
+        said = f" ({self.held.reason})" if self.held.reason else ""
+        self.result.error = (f"not registered ({registration.state}); this password was refused at {when}{said} "
+                             "and was not sent again")
+        failures = self.history.recent_failures(self._number())
+        self.result.advice = advice.for_registration(Registration("failed", self.held.reason),
+                                                     recent_failures=failures)
+        self.result.changes = []
+        return None
+
+    def _write(self, driver: Driver, profile: Profile, writes: list[Write]) -> None:
+        self.events.emit(self.host.name, "write", settings={w.path: w.value for w in writes})
+        self.sent_password = any(isinstance(w.value, Secret) for w in writes)
+        driver.write(writes)
+        written = {w.path for w in writes}
+        readable = [s for s in profile.settings if not s.secret and s.path_for(self.transport) in written]
+        after = driver.read([s.path_for(self.transport) for s in readable])
+        for setting in readable:
+            wanted = next(w.value for w in writes if w.path == setting.path_for(self.transport))
+            got = after.get(setting.path_for(self.transport))
+            if got is None or not _same(got, str(wanted), setting):
+                raise DeviceError(f"{setting.setting} reads back {got!r} after writing {wanted!r}")
+        self.result.status = "changed"
+
+    # -- verification ----------------------------------------------------------------------
+    def _judge(self, registration: Registration, *, wrote: bool) -> float | None:
+        if wrote:
+            self.result.status = "changed"
+        elif self.result.status != "changed":
+            self.result.status = "ok"
+        if not self.options.verify and self.options.command != "verify":
+            return None
+        if registration.state == "registered" and not wrote:
+            return None
+        if registration.state in ("failed", "unregistered") and not wrote:
+            return self._verdict(registration)
+        self.polling_until = time.monotonic() + self.options.verify_timeout
+        return self.options.first_poll
+
+    def _poll(self) -> float | None:
+        assert self.profile is not None and self.polling_until is not None
+        try:
+            with self._driver() as driver:
+                registration = self._registration(driver, self.profile)
+        except (Transient, Unreachable) as error:  # a codec may be busy right after a change
+            self.events.emit(self.host.name, "poll-error", error=str(error))
+            registration = Registration("unknown", str(error))
+            self.result.registration = registration
+        if registration.state in ("registered", "failed"):
+            return self._verdict(registration)
+        if time.monotonic() >= self.polling_until:
+            return self._verdict(registration, timed_out=True)
+        self.poll_every = min(self.poll_every * 1.5, self.options.max_poll)
+        return min(self.poll_every, max(0.0, self.polling_until - time.monotonic()))
+
+    def _verdict(self, registration: Registration, *, timed_out: bool = False) -> None:
+        self.result.registration = registration
+        if self.sent_password:
+            self.history.record(self._number(), Attempt(time.time(), self._fingerprint(),
+                                                        registration.state == "registered", registration.reason))
+        if registration.state == "registered":
+            return None
+        said = f" (device says: {registration.reason})" if registration.reason else ""
+        if timed_out:
+            error = f"not registered after {self.options.verify_timeout:g} s: {registration.state}{said}"
+        else:
+            error = f"registration {registration.state}{said}"
+        failures = self.history.recent_failures(self._number()) if self.desired else 0
+        self.result.fail("failed", error, advice.for_registration(registration, recent_failures=failures))
+        return None
+
+    # -- faults ----------------------------------------------------------------------------
+    def _device_error(self, error: DeviceError) -> float | None:
+        self.events.emit(self.host.name, "error", kind=type(error).__name__, error=str(error))
+        if isinstance(error, (Transient, Unreachable)) and self.tries < self.options.retries:
+            self.tries += 1
+            return 0.5 * 2 ** (self.tries - 1)
+        status = "unreachable" if isinstance(error, Unreachable) else "failed"
+        port_hint = f"{self.host.address} over {self.transport}"
+        self.result.fail(status, str(error), advice.for_error(error, where=port_hint))
+        if isinstance(error, Unsupported):
+            self.result.status = "failed"
+        return None
+
+
+def _same(current: str, wanted: str, setting: Setting) -> bool:
+    a, b = current.strip(), wanted.strip()
+    return a.casefold() == b.casefold() if setting.casefold else a == b
+
+
+class Scheduler:
+    """Runs job steps on `forks` worker threads; a job waiting between steps holds none."""
+
+    def __init__(self, forks: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=max(1, forks), thread_name_prefix="room")
+        self._due: list[tuple[float, int, RoomJob]] = []
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._active = 0
+
+    def run(self, jobs: Sequence[RoomJob], on_done: Callable[[RoomJob], None]) -> bool:
+        """Run every job to its verdict; False when interrupted (Ctrl-C)."""
+        self._on_done = on_done
+        for job in jobs:
+            self._push(job, 0.0)
+        try:
+            self._dispatch()
+            return True
+        except KeyboardInterrupt:
+            with self._cond:
+                self._due = []  # waiting rooms are abandoned by the caller; in-flight steps finish
+            return False
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _push(self, job: RoomJob, delay: float) -> None:
+        with self._cond:
+            heapq.heappush(self._due, (time.monotonic() + delay, next(self._order), job))
+            self._active += 1
+            self._cond.notify()
+
+    def _dispatch(self) -> None:
+        with self._cond:
+            while self._active:
+                now = time.monotonic()
+                while self._due and self._due[0][0] <= now:
+                    job = heapq.heappop(self._due)[2]
+                    self.pool.submit(self._run, job)
+                wait = self._due[0][0] - now if self._due else None
+                self._cond.wait(timeout=wait if wait is None else min(wait, 0.5))
+
+    def _run(self, job: RoomJob) -> None:
+        delay = job.step()
+        with self._cond:
+            self._active -= 1
+            if delay is None:
+                self._on_done(job)
+            else:
+                heapq.heappush(self._due, (time.monotonic() + delay, next(self._order), job))
+                self._active += 1
+            self._cond.notify()
+
+
+def run(hosts: Sequence[Host], profiles: ProfileSet, options: Options, events: EventLog,
+        progress: Progress | None = None, history: History | None = None) -> RunResult:
+    """Run one command over the selected rooms. InputError before any device is touched."""
+    prepared = prepare(hosts, profiles, options)
+    history = history or History(None)
+    jobs = [RoomJob(h, prepared[h.name], profiles, options, events, history) for h in hosts]
+    results = {job.host.name: job.result for job in jobs}
+    done = [0]
+    lock = threading.Lock()
+
+    def on_done(job: RoomJob) -> None:
+        with lock:
+            done[0] += 1
+            if progress:
+                progress(job.result, done[0], len(jobs))
+
+    finished = Scheduler(options.forks).run(jobs, on_done)
+    for job in jobs:
+        if not job.done:
+            job.abandon("interrupted while waiting for registration" if job.polling_until is not None
+                        else "interrupted before the room was reached")
+            on_done(job)
+    return RunResult(options.command, results, interrupted=not finished)

@@ -1,0 +1,58 @@
+"""The run folder: an append-only event log (JSON lines), the report, and a retry list."""
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from endpoints.secrets import MASK, Secret, redact
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+class EventLog:
+    """Thread-safe JSON-lines log; every value passes through secret redaction."""
+
+    def __init__(self, path: Path | None, secrets: Iterable[Secret] = ()) -> None:
+        self.path = path
+        self._secrets = tuple(secrets)
+        self._lock = threading.Lock()
+        self._start = time.monotonic()
+        self._file = path.open("a", encoding="utf-8") if path else None
+
+    def emit(self, host: str, event: str, **fields: Any) -> None:
+        if self._file is None:
+            return
+        record = {"t": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds"),
+                  "elapsed": round(time.monotonic() - self._start, 3), "host": host, "event": event}
+        record.update(_plain(fields))
+        line = redact(json.dumps(record, ensure_ascii=False), list(self._secrets))
+        with self._lock:
+            self._file.write(line + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file:
+            self._file.close()
+            self._file = None
+
+
+def new_run_folder(base: Path, command: str) -> Path:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
+    folder = base / f"{stamp}-{command}"
+    folder.mkdir(parents=True, exist_ok=False)
+    return folder

@@ -1,0 +1,80 @@
+"""What this tool remembers of past registration attempts, so it never hammers a number.
+
+The meeting service locks a number for 15 to 30 minutes after repeated failed
+registrations. Before sending a password again to a room whose last attempt with that
+same password was refused, the engine asks here. Passwords are never stored: only a
+keyed fingerprint (HMAC with a random key kept beside the file, mode 0600).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+LOCK_WINDOW = 30 * 60.0  # the service's lock lasts 15 to 30 minutes
+
+
+@dataclass(frozen=True)
+class Attempt:
+    when: float  # unix time
+    fingerprint: str
+    registered: bool
+    reason: str = ""
+
+
+class History:
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._attempts: dict[str, list[Attempt]] = {}
+        self._key = b""
+        if folder is not None:
+            self._load()
+
+    def fingerprint(self, number: str, password: str) -> str:
+        return hmac.new(self._key or b"session", f"{number}\0{password}".encode(), hashlib.sha256).hexdigest()[:24]
+
+    def last(self, number: str) -> Attempt | None:
+        with self._lock:
+            attempts = self._attempts.get(number)
+            return attempts[-1] if attempts else None
+
+    def recent_failures(self, number: str, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        with self._lock:
+            return sum(1 for a in self._attempts.get(number, []) if not a.registered and now - a.when < LOCK_WINDOW)
+
+    def record(self, number: str, attempt: Attempt) -> None:
+        with self._lock:
+            kept = [a for a in self._attempts.get(number, []) if attempt.when - a.when < LOCK_WINDOW]
+            self._attempts[number] = (kept + [attempt])[-10:]
+            self._save()
+
+    def _load(self) -> None:
+        assert self.folder is not None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        key_file = self.folder / "history.key"
+        if not key_file.exists():
+            key_file.write_bytes(secrets.token_bytes(32))
+            os.chmod(key_file, 0o600)
+        self._key = key_file.read_bytes()
+        try:
+            data = json.loads((self.folder / "history.json").read_text(encoding="utf-8"))
+            self._attempts = {n: [Attempt(**a) for a in items] for n, items in data.items()}
+        except (FileNotFoundError, ValueError, TypeError):
+            self._attempts = {}
+
+    def _save(self) -> None:
+        if self.folder is None:
+            return
+        path = self.folder / "history.json"
+        temp = path.with_suffix(".tmp")
+        temp.write_text(json.dumps({n: [asdict(a) for a in items] for n, items in self._attempts.items()}),
+                        encoding="utf-8")
+        os.replace(temp, path)

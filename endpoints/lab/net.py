@@ -1,0 +1,306 @@
+"""The lab's sockets: one asyncio loop serving HTTP(S), SSH and telnet on loopback.
+
+Simulated devices plug in as an aiohttp application (HTTP/HTTPS) or as a session
+coroutine over a `Stream` (SSH, telnet). Everything runs in one process and one event
+loop, so a thousand rooms cost sockets, not threads.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hashlib
+import ssl
+import tempfile
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncssh
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+T = TypeVar("T")
+LOOPBACK = "127.0.0.1"
+
+
+class LabLoop:
+    """An asyncio event loop running in a daemon thread; call coroutines into it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="lab-loop", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(5)
+
+
+# --- TLS -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Certificate:
+    cert_pem: bytes
+    key_pem: bytes
+
+    @property
+    def sha256(self) -> str:
+        """Fingerprint of the DER certificate, lower-case hex without colons (the pin form)."""
+        der = x509.load_pem_x509_certificate(self.cert_pem).public_bytes(serialization.Encoding.DER)
+        return hashlib.sha256(der).hexdigest()
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        # load_cert_chain wants files; a private temp dir keeps the key off shared paths.
+        with tempfile.TemporaryDirectory() as folder:
+            cert, key = Path(folder, "cert.pem"), Path(folder, "key.pem")
+            cert.write_bytes(self.cert_pem)
+            key.write_bytes(self.key_pem)
+            context.load_cert_chain(cert, key)
+        return context
+
+
+def make_certificate(common_name: str) -> Certificate:
+    """A self-signed certificate as codecs carry out of the box (CN = the unit's name)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return Certificate(
+        cert.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                          serialization.NoEncryption()),
+    )
+
+
+# --- SSH host keys -----------------------------------------------------------------------
+
+def make_host_key(kind: str = "ssh-rsa") -> asyncssh.SSHKey:
+    """A fresh host key. Polycom Group Series only offers `ssh-rsa`; Cisco offers RSA too."""
+    if kind == "ssh-rsa":
+        return asyncssh.generate_private_key("ssh-rsa", key_size=2048)
+    return asyncssh.generate_private_key(kind)
+
+
+def known_hosts_line(host_key: asyncssh.SSHKey, port: int, host: str = LOOPBACK) -> str:
+    """The OpenSSH known_hosts line for a lab device (`[host]:port` form for non-22 ports)."""
+    public = host_key.export_public_key("openssh").decode().split()
+    name = host if port == 22 else f"[{host}]:{port}"
+    return f"{name} {public[0]} {public[1]}\n"
+
+
+
+# --- Streams for line sessions ---------------------------------------------------------
+
+class Stream:
+    """A text stream to one client (SSH channel or telnet connection)."""
+
+    def __init__(self, read: Callable[[], Awaitable[str]], write: Callable[[str], None],
+                 close: Callable[[], None], *, pty: bool, kind: str, username: str = "") -> None:
+        self._read, self._write, self._close = read, write, close
+        self.pty, self.kind, self.username = pty, kind, username
+        self._buffer = ""
+
+    async def read_some(self) -> str:
+        """Whatever the client sent next ('' at end of stream)."""
+        if self._buffer:
+            data, self._buffer = self._buffer, ""
+            return data
+        return await self._read()
+
+    async def read_line(self) -> str | None:
+        """One line without its end (CR, LF or CRLF), or None at end of stream."""
+        while True:
+            for i, char in enumerate(self._buffer):
+                if char in "\r\n":
+                    line, rest = self._buffer[:i], self._buffer[i + 1:]
+                    if char == "\r" and rest.startswith("\n"):
+                        rest = rest[1:]
+                    elif char == "\r" and rest.startswith("\0"):
+                        rest = rest[1:]  # telnet CR NUL
+                    self._buffer = rest
+                    return line
+            data = await self._read()
+            if not data:
+                if self._buffer:
+                    line, self._buffer = self._buffer, ""
+                    return line
+                return None
+            self._buffer += data
+
+    def write(self, text: str) -> None:
+        self._write(text)
+
+    def close(self) -> None:
+        self._close()
+
+
+Session = Callable[[Stream], Awaitable[None]]
+PasswordCheck = Callable[[str, str], bool]
+
+
+# --- SSH ---------------------------------------------------------------------------------
+
+class _SshServer(asyncssh.SSHServer):
+    def __init__(self, check: PasswordCheck) -> None:
+        self._check = check
+
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        return self._check(username, password)
+
+
+async def serve_ssh(port: int, host_key: asyncssh.SSHKey, check: PasswordCheck, session: Session,
+                    *, host_key_algs: tuple[str, ...] = (), host: str = LOOPBACK) -> asyncssh.SSHAcceptor:
+    """Serve SSH with password and keyboard-interactive login; each shell runs `session`."""
+
+    async def process(proc: asyncssh.SSHServerProcess) -> None:
+        username = proc.get_extra_info("username") or ""
+        stream = Stream(lambda: proc.stdin.read(4096), proc.stdout.write, lambda: proc.exit(0),
+                        pty=proc.get_terminal_type() is not None, kind="ssh", username=username)
+        try:
+            await session(stream)
+        except (asyncssh.BreakReceived, asyncssh.TerminalSizeChanged, ConnectionError):
+            pass
+        finally:
+            proc.exit(0)
+
+    options: dict[str, Any] = {}
+    if host_key_algs:
+        options["server_host_key_algs"] = list(host_key_algs)
+    return await asyncssh.create_server(
+        lambda: _SshServer(check), host, port, server_host_keys=[host_key],
+        process_factory=process, line_editor=False, encoding="utf-8", **options)
+
+
+# --- telnet ------------------------------------------------------------------------------
+
+IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
+
+
+class TelnetFilter:
+    """Strips telnet commands from the client's bytes and refuses every option it asks for."""
+
+    def __init__(self, reply: Callable[[bytes], None]) -> None:
+        self._reply = reply
+        self._state = "data"
+        self._verb = 0
+
+    def feed(self, data: bytes) -> bytes:
+        out = bytearray()
+        for byte in data:
+            out += self._step(byte)
+        return bytes(out)
+
+    def _step(self, byte: int) -> bytes:
+        if self._state == "data":
+            if byte == IAC:
+                self._state = "iac"
+                return b""
+            return bytes([byte])
+        if self._state == "iac":
+            return self._after_iac(byte)
+        if self._state == "option":
+            self._state = "data"
+            refusal = {DO: WONT, WILL: DONT}.get(self._verb)
+            if refusal is not None:
+                self._reply(bytes([IAC, refusal, byte]))
+            return b""
+        if self._state == "sb":
+            self._state = "sb-iac" if byte == IAC else "sb"
+            return b""
+        self._state = "data" if byte == SE else "sb"  # sb-iac
+        return b""
+
+    def _after_iac(self, byte: int) -> bytes:
+        if byte == IAC:
+            self._state = "data"
+            return b"\xff"
+        if byte in (DO, DONT, WILL, WONT):
+            self._state, self._verb = "option", byte
+        elif byte == SB:
+            self._state = "sb"
+        else:
+            self._state = "data"
+        return b""
+
+
+async def serve_telnet(port: int, session: Session, *, host: str = LOOPBACK) -> asyncio.Server:
+    """Serve a raw telnet line session (no login of its own: the device prompts itself)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        telnet = TelnetFilter(writer.write)
+
+        async def read() -> str:
+            while True:
+                data = await reader.read(4096)
+                if not data:
+                    return ""
+                text = telnet.feed(data).decode("utf-8", "replace")
+                if text:
+                    return text
+
+        def write(text: str) -> None:
+            if not writer.is_closing():
+                writer.write(text.encode("utf-8").replace(b"\xff", b"\xff\xff"))
+
+        stream = Stream(read, write, writer.close, pty=False, kind="telnet")
+        try:
+            await session(stream)
+            await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, host, port)
+
+
+# --- HTTP --------------------------------------------------------------------------------
+
+async def serve_http(app: web.Application, port: int, *, tls: Certificate | None = None,
+                     host: str = LOOPBACK) -> web.AppRunner:
+    """Serve an aiohttp application on one port, HTTPS when a certificate is given."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    context = tls.server_context() if tls else None
+    site = web.TCPSite(runner, host, port, ssl_context=context, reuse_address=True)
+    await site.start()
+    return runner
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A port the OS says is free now (the lab binds it right after)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

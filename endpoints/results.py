@@ -1,0 +1,102 @@
+"""What a run found and did, per room: plain objects, as the JSON report shows them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from endpoints.drivers.base import Identity, Registration
+from endpoints.secrets import MASK, Secret
+
+Status = Literal["ok", "changed", "failed", "unreachable", "skipped"]
+STATUSES: tuple[Status, ...] = ("ok", "changed", "failed", "unreachable", "skipped")
+
+
+@dataclass(frozen=True)
+class Change:
+    setting: str  # the device's own path
+    before: str | None  # None: write-only (never readable) or absent
+    after: str | Secret
+    secret: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        if self.secret:
+            return {"setting": self.setting, "before": MASK, "after": MASK}
+        return {"setting": self.setting, "before": self.before, "after": self.after}
+
+
+@dataclass
+class HostResult:
+    name: str
+    status: Status = "skipped"
+    model: str | None = None
+    software: str | None = None
+    serial: str | None = None
+    profile: str | None = None
+    transport: str | None = None
+    changes: list[Change] = field(default_factory=list)
+    settings: dict[str, str | None] = field(default_factory=dict)  # facts: what was read
+    registration: Registration | None = None
+    error: str | None = None
+    advice: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    recovered: bool = False
+    seconds: float = 0.0
+
+    def fail(self, status: Status, error: str, advice: str | None) -> "HostResult":
+        self.status, self.error, self.advice = status, error, advice
+        return self
+
+    def identify(self, identity: Identity) -> None:
+        self.model, self.software, self.serial = identity.model, identity.software, identity.serial
+
+    def to_json(self) -> dict[str, Any]:
+        registration = None
+        if self.registration is not None:
+            registration = {"state": self.registration.state, "reason": self.registration.reason}
+        return {
+            "status": self.status,
+            "model": self.model,
+            "software": self.software,
+            "serial": self.serial,
+            "profile": self.profile,
+            "transport": self.transport,
+            "changes": [c.to_json() for c in self.changes],
+            "settings": self.settings,
+            "registration": registration,
+            "error": self.error,
+            "advice": self.advice,
+            "warnings": self.warnings,
+            "recovered": self.recovered,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class RunResult:
+    command: str
+    hosts: dict[str, HostResult]
+    interrupted: bool = False
+
+    def summary(self) -> dict[str, int]:
+        counts = {s: 0 for s in STATUSES}
+        for result in self.hosts.values():
+            counts[result.status] += 1
+        return counts
+
+    def exit_code(self) -> int:
+        """0 when every host ended ok or changed; else 2 (failed) | 4 (unreachable)."""
+        code = 0
+        for result in self.hosts.values():
+            if result.status in ("failed", "skipped"):
+                code |= 2
+            elif result.status == "unreachable":
+                code |= 4
+        return code
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "summary": self.summary(),
+            "interrupted": self.interrupted,
+            "hosts": {name: r.to_json() for name, r in self.hosts.items()},
+        }

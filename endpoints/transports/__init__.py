@@ -1,0 +1,1 @@
+"""Transports beneath the drivers: HTTP(S), SSH and telnet, with trust checks."""
