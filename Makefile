@@ -19,7 +19,7 @@ demo: install
 	$(BIN)/endpoints demo
 
 test: install
-	$(BIN)/python -m pytest -q -n 2 2>/dev/null || $(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 lint: install
 	$(BIN)/python -m pip install --quiet ruff mypy

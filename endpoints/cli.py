@@ -15,6 +15,7 @@ from endpoints import engine, output
 from endpoints.errors import InputError
 from endpoints.events import EventLog, new_run_folder
 from endpoints.history import History
+from endpoints.trust import PinStore
 from endpoints.host import Host
 from endpoints.profiles import ProfileSet
 from endpoints.results import RunResult
@@ -105,6 +106,18 @@ def apply(**kw: Any) -> None:
 
 @main.command()
 @common
+@sip_options
+@verify_options
+@click.option("--diff", is_flag=True, help="Show before and after of every change (secrets masked).")
+@click.option("--no-verify", is_flag=True, help="Do not wait for registration after writing.")
+def recover(**kw: Any) -> None:
+    """Apply for rooms just factory reset: factory login once, new keys trusted only there,
+    admin password restored, first-boot wizard finished, whole profile pushed."""
+    _run("recover", kw)
+
+
+@main.command()
+@common
 @verify_options
 def verify(**kw: Any) -> None:
     """Read registration state only (waits while a room is still registering)."""
@@ -149,7 +162,8 @@ def run_command(options: engine.Options, inventory_path: Path, console: Console,
     events = EventLog(folder / "events.jsonl", [s for h in hosts for s in h.secrets()])
     progress = output.Progress(output.stderr_console(), options.command)
     try:
-        run = engine.run(hosts, profiles, options, events, progress, History(Path(run_dir).parent))
+        state = Path(run_dir).parent
+        run = engine.run(hosts, profiles, options, events, progress, History(state), PinStore(state))
     finally:
         progress.close()
         events.close()
@@ -204,8 +218,10 @@ def lab() -> None:
               help="A YAML fleet description (rooms with model, transport, state ...).")
 @click.option("--http-only", is_flag=True, help="Only rooms driven over HTTP(S) and REST (for large labs).")
 @click.option("--delay", default=1.0, show_default=True, help="Seconds from a SIP change to the verdict.")
+@click.option("--latency", default=0.0, show_default=True, help="Seconds each simulated device adds per reply.")
 @click.option("--detach", is_flag=True, help="Serve in the background and return.")
-def lab_up(folder: Path, rooms: int, spec: Path | None, http_only: bool, delay: float, detach: bool) -> None:
+def lab_up(folder: Path, rooms: int, spec: Path | None, http_only: bool, delay: float, latency: float,
+           detach: bool) -> None:
     """Start a simulated fleet and write its inventory."""
     from endpoints.lab import commands
     from endpoints.lab.fleet import LabSpec
@@ -213,11 +229,13 @@ def lab_up(folder: Path, rooms: int, spec: Path | None, http_only: bool, delay: 
     console = Console(highlight=False)
     with _input_errors():
         if detach:
-            args = ["--rooms", str(rooms), "--delay", str(delay)] + (["--http-only"] if http_only else [])
+            args = ["--rooms", str(rooms), "--delay", str(delay), "--latency", str(latency)]
+            args += ["--http-only"] if http_only else []
             args += ["--spec", str(spec)] if spec else []
             commands.up_detached(folder, args, console)
             return
-        fleet = LabSpec.load(spec) if spec else LabSpec.mixed(rooms, http_only=http_only, delay=delay)
+        fleet = LabSpec.load(spec) if spec else LabSpec.mixed(rooms, http_only=http_only, delay=delay,
+                                                              latency=latency)
         commands.up(folder, fleet, console)
 
 

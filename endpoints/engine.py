@@ -13,20 +13,24 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from endpoints import advice
 from endpoints.desired import DesiredSip, desired_state
 from endpoints.drivers import driver_class, family_of
 from endpoints.drivers.base import Driver, Registration, Write
-from endpoints.errors import DeviceError, InputError, Transient, Unreachable, Unsupported
+from endpoints.errors import (AuthenticationFailed, DeviceError, HostKeyChanged, InputError, TLSVerifyFailed,
+                              Transient, Unreachable, Unsupported)
 from endpoints.events import EventLog
 from endpoints.history import Attempt, History
-from endpoints.host import Host
+from endpoints.host import Credentials, Host
 from endpoints.profiles import Profile, ProfileSet, Setting, below_minimum
 from endpoints.results import Change, HostResult, RunResult
 from endpoints.secrets import Secret, SecretError
+from endpoints.trust import PinStore, replace_known_host
 
 Command = Literal["facts", "plan", "apply", "verify", "recover"]
 Progress = Callable[[HostResult, int, int], None]
@@ -96,9 +100,12 @@ class RoomJob:
     """One room through the run: a main step, then polls until a verdict."""
 
     def __init__(self, host: Host, desired: DesiredSip | None, profiles: ProfileSet, options: Options,
-                 events: EventLog, history: History) -> None:
+                 events: EventLog, history: History, pins: PinStore | None = None) -> None:
+        self.pins = pins or PinStore(None)
+        host = self.pins.apply(host)
         self.host, self.desired, self.profiles, self.options, self.events = host, desired, profiles, options, events
         self.history = history
+        self.recovery_checked = False
         self.sent_password = False
         self.held: Attempt | None = None  # the refused attempt that keeps us from resending
         self.vendor = vendor_of(host, profiles)
@@ -140,7 +147,7 @@ class RoomJob:
 
     # -- main step -------------------------------------------------------------------------
     def _main(self) -> float | None:
-        with self._driver() as driver:
+        with self._session() as driver:
             profile = self._identify(driver)
             registration = self._registration(driver, profile)
             if self.options.command == "facts":
@@ -159,10 +166,82 @@ class RoomJob:
                 self._write(driver, profile, writes)
         return self._judge(registration, wrote=bool(writes))
 
-    def _driver(self) -> Driver:
+    def _driver(self, credentials: Credentials | None = None, trust_changed_key: bool = False) -> Driver:
         cls = driver_class(self.vendor, self.transport)
-        self.events.emit(self.host.name, "connect", transport=self.transport, address=self.host.address)
-        return cls(self.host, self.transport, timeout=self.options.timeout)
+        self.events.emit(self.host.name, "connect", transport=self.transport, address=self.host.address,
+                         factory_login=credentials is not None)
+        return cls(self.host, self.transport, timeout=self.options.timeout, credentials=credentials,
+                   trust_changed_key=trust_changed_key)
+
+    # -- recover: rooms just factory reset -----------------------------------------------
+    def _session(self) -> AbstractContextManager[Driver]:
+        """An open device session; for `recover`, through the factory login when needed."""
+        if self.options.command != "recover" or self.recovery_checked:
+            return self._driver()
+        driver = self._driver()
+        try:
+            driver.open()
+        except AuthenticationFailed as refused:
+            driver.close()
+            return closing(self._recover(refused, trust_key=False))
+        except (HostKeyChanged, TLSVerifyFailed) as changed:
+            driver.close()
+            return closing(self._recover(changed, trust_key=True))
+        self.recovery_checked = True  # not reset: from here on exactly as apply
+        return closing(driver)
+
+    def _recover(self, why: DeviceError, *, trust_key: bool) -> Driver:
+        """Log in with the factory default once; only then trust a new key; restore the admin password."""
+        self.events.emit(self.host.name, "recover-try", reason=type(why).__name__, error=str(why))
+        factory = self._factory_login(why, trust_key)
+        try:
+            self._confirmed_reset(factory)
+        finally:
+            factory.close()
+        self.recovery_checked = True
+        driver = self._driver()
+        driver.open()
+        return driver
+
+    def _factory_login(self, why: DeviceError, trust_key: bool) -> Driver:
+        profile = self.profiles.get(self.host.profile) if self.host.profile else \
+            self.profiles.for_model(self.host.model, self.vendor)
+        for username, password in profile.factory_credentials(self.host):
+            driver = self._driver(Credentials(username, Secret(password)), trust_changed_key=trust_key)
+            try:
+                driver.open()
+                return driver
+            except AuthenticationFailed:
+                driver.close()
+        self.recovery_checked = True
+        if trust_key:
+            raise HostKeyChanged(f"{why}; the factory default login was refused as well, so this room was not "
+                                 "factory reset: investigate before trusting its new key")
+        raise AuthenticationFailed(f"{why}; the factory default login was refused as well: the room is not in "
+                                   "factory state, check device_credentials")
+
+    def _confirmed_reset(self, factory: Driver) -> None:
+        """The factory login worked: trust the new key, restore the password, leave the wizard."""
+        self.result.recovered = True
+        if factory.key_changed and factory.presented_key:
+            self._trust(factory.presented_key)
+        password = self.host.device_credentials.password
+        if password is None:
+            raise InputError("recover needs the admin password to restore: set device_credentials.password",
+                             file=self.host.source, key="device_credentials.password")
+        factory.set_admin_password(password)
+        self.events.emit(self.host.name, "recover-admin-password", restored=True)
+        if factory.first_boot():
+            factory.finish_first_boot()
+            self.events.emit(self.host.name, "recover-first-boot", finished=True)
+
+    def _trust(self, presented: str) -> None:
+        if " " in presented:  # a known_hosts line
+            replace_known_host(self.host.known_hosts or Path.home() / ".ssh" / "known_hosts", presented)
+        else:
+            self.host = self.pins.record(self.host, presented.removeprefix("sha256:"))
+        self.events.emit(self.host.name, "recover-trust", key=presented)
+        self.result.warnings.append(f"factory reset confirmed: trusted the new {'host key' if ' ' in presented else 'certificate'}")
 
     def _identify(self, driver: Driver) -> Profile:
         identity = driver.identity()
@@ -223,7 +302,7 @@ class RoomJob:
         again would re-register, and the service locks numbers that register repeatedly.
         Nor is a password sent again that the service already refused for this number.
         """
-        if self.options.force_password or changes:
+        if self.options.force_password or changes or self.result.recovered:
             return True
         if registration.state in ("registered", "registering"):
             return False
@@ -388,11 +467,12 @@ class Scheduler:
 
 
 def run(hosts: Sequence[Host], profiles: ProfileSet, options: Options, events: EventLog,
-        progress: Progress | None = None, history: History | None = None) -> RunResult:
+        progress: Progress | None = None, history: History | None = None,
+        pins: PinStore | None = None) -> RunResult:
     """Run one command over the selected rooms. InputError before any device is touched."""
     prepared = prepare(hosts, profiles, options)
     history = history or History(None)
-    jobs = [RoomJob(h, prepared[h.name], profiles, options, events, history) for h in hosts]
+    jobs = [RoomJob(h, prepared[h.name], profiles, options, events, history, pins) for h in hosts]
     results = {job.host.name: job.result for job in jobs}
     done = [0]
     lock = threading.Lock()

@@ -45,6 +45,11 @@ class RegistrationModel(_Strict):
     states: dict[str, Literal["registered", "registering", "failed", "unregistered", "unknown"]]
 
 
+class FactoryLoginModel(_Strict):
+    username: str
+    password: str  # a template: "" (Cisco) or "{host.serial}" (Polycom)
+
+
 class ProfileModel(_Strict):
     name: str
     description: str = ""
@@ -55,6 +60,7 @@ class ProfileModel(_Strict):
     minimum_software: dict[str, str | float] | None = None
     transports: list[str] | None = None
     registration: RegistrationModel | None = None
+    factory_logins: list[FactoryLoginModel] | None = None
     settings: list[SettingModel] = []
 
 
@@ -105,6 +111,17 @@ class Profile:
     file: str
     lineage: tuple[str, ...] = ()  # names of the profiles this one extends, nearest first
     builtin: bool = True
+    factory_logins: tuple[tuple[str, str], ...] = ()  # (username, password template), tried in order
+
+    def factory_credentials(self, host: Host) -> list[tuple[str, str]]:
+        """The factory default logins for this host, in order (`recover` tries each once)."""
+        logins = []
+        for username, template in self.factory_logins:
+            if "{host.serial}" in template and not host.serial:
+                raise InputError("the factory default login needs the device's serial number: set `serial`",
+                                 file=host.source, key="serial")
+            logins.append((username, template.replace("{host.serial}", host.serial or "")))
+        return logins
 
     def matches(self, identity: Identity) -> bool:
         return bool(self.software.search(identity.software))
@@ -278,6 +295,8 @@ def _build(model: ProfileModel, data: Any, file: str, builtin: bool, base: Profi
         file=file,
         lineage=((base.name,) + base.lineage) if base else (),
         builtin=builtin,
+        factory_logins=(tuple((f.username, f.password) for f in model.factory_logins)
+                        if model.factory_logins is not None else (base.factory_logins if base else ())),
     )
 
 

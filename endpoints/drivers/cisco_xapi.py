@@ -112,11 +112,9 @@ def _child(node: etree._Element, name: str, index: int | None) -> etree._Element
     matches = [c for c in node if isinstance(c.tag, str) and c.tag.lower() == wanted]
     if index is None:
         return matches[0] if matches else None
-    for child in matches:
-        if child.get("item") == str(index):
-            return child
-    undecorated = [c for c in matches if c.get("item") is None]
-    return undecorated[0] if index == 1 and len(undecorated) == 1 else None
+    # An index names a list item: CE leaves single elements undecorated, so the TC path
+    # `Conference 1 ...` finds nothing there, as on the device.
+    return next((child for child in matches if child.get("item") == str(index)), None)
 
 
 def configuration_document(writes: Sequence[tuple[str, str]]) -> bytes:
@@ -328,8 +326,9 @@ class TerminalReader:
                 self._lines.append(line)
         return replies
 
-    def pending(self) -> str:
-        return self._buffer
+    def start_answer(self) -> None:
+        """A command goes out: output lines seen so far belonged to an earlier answer."""
+        self._lines = []
 
 
 # --- identity ----------------------------------------------------------------------------

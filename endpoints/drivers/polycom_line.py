@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import codecs
 import logging
-import socket
 from collections.abc import Sequence
 from typing import Any
 
 from endpoints.drivers import polycom_lineproto as proto
 from endpoints.drivers.base import Driver, Identity, Write
-from endpoints.errors import (
-    AuthenticationFailed, DeviceError, ProtocolError, SettingRefused, Transient,
-)
+from endpoints.errors import ProtocolError, SettingRefused, Transient
 from endpoints.host import Credentials, Host
 from endpoints.secrets import Secret
 from endpoints.transports.telnet import TelnetTransport
@@ -44,7 +41,7 @@ class SshShell:
         self._channel.settimeout(max(timeout, 0.001))
         try:
             data = self._channel.recv(4096)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             return None
         except OSError as exc:
             raise Transient(f"ssh receive failed: {exc}") from None
@@ -121,9 +118,9 @@ class PolycomLineDriver(Driver):
             raise
 
     def _note_key(self, ssh: Any) -> None:
-        if getattr(ssh, "key_status", None) == "changed":
+        if ssh.key_changed:
             self.key_changed = True
-            self.presented_key = getattr(ssh, "presented_key", None)
+            self.presented_key = ssh.presented_key_line
 
     def close(self) -> None:
         session, self._session = self._session, None
@@ -131,8 +128,8 @@ class PolycomLineDriver(Driver):
             return
         try:
             session.channel.send("exit" + session.newline)  # frees the device's login slot
-        except Exception:  # noqa: BLE001 - close never raises
-            pass
+        except Exception:
+            log.debug("%s: could not say exit", self.host.name, exc_info=True)
         session.close()
 
     def _run(self, command: proto.Command) -> list[str]:
@@ -243,5 +240,3 @@ def setting_name(path: str) -> str:
         lowered = lowered.split()[-1]
     return proto.NAME_OF_KEY.get(lowered, lowered)
 
-
-__all__ = ["PolycomLineDriver", "SshShell", "setting_name", "AuthenticationFailed", "DeviceError"]

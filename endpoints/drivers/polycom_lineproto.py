@@ -492,5 +492,5 @@ class LineSession:
     def close(self) -> None:
         try:
             self.channel.close()
-        except Exception:  # noqa: BLE001 - close never raises (Driver contract)
-            pass
+        except Exception:
+            log.debug("%s: error while closing the channel", self.device, exc_info=True)

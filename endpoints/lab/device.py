@@ -24,6 +24,7 @@ class Counters:
 
     writes: int = 0  # write requests that changed or set anything (a putxml, a set command)
     settings_written: list[str] = field(default_factory=list)  # paths, in order (never values)
+    requests: int = 0  # HTTP requests and shell commands served (for the rollout benchmark)
     logins_failed: int = 0
     sessions_open: int = 0  # HTTP sessions / SSH / telnet connections open now
     sessions_max: int = 0

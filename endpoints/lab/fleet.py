@@ -76,11 +76,12 @@ class RoomSpec:
 class LabSpec:
     rooms: list[RoomSpec]
     delay: float = 1.0  # seconds from a SIP change to the registration verdict
+    latency: float = 0.0  # seconds every device adds to each reply (a slow network or busy codec)
     lock_after: int = 3
     lock_seconds: float = 900.0
 
     @classmethod
-    def mixed(cls, count: int, *, http_only: bool = False, delay: float = 1.0) -> "LabSpec":
+    def mixed(cls, count: int, *, http_only: bool = False, delay: float = 1.0, latency: float = 0.0) -> "LabSpec":
         mix = HTTP_MIX if http_only else MIX
         rooms = []
         for index in range(count):
@@ -88,7 +89,7 @@ class LabSpec:
             building = f"building-{chr(ord('a') + (index // 50) % 26)}"
             name = f"room-{building[-1]}{index + 1:03d}"
             rooms.append(RoomSpec(name=name, building=building, **kind))
-        return cls(rooms, delay=delay)
+        return cls(rooms, delay=delay, latency=latency)
 
     @classmethod
     def load(cls, path: Path) -> "LabSpec":
@@ -163,6 +164,7 @@ class Lab:
         password = random_secrets.token_urlsafe(10)
         self.service.add_account(spec.number, password)
         device = make_device(spec, self.service, self.admin_password)
+        device.faults.slow = self.spec.latency
         room = Room(spec, device, password)
         self._preset(room)
         self.rooms[spec.name] = room

@@ -193,12 +193,13 @@ async def serve_ssh(port: int, host_key: asyncssh.SSHKey, check: PasswordCheck, 
         finally:
             proc.exit(0)
 
-    options: dict[str, Any] = {}
-    if host_key_algs:
-        options["server_host_key_algs"] = list(host_key_algs)
+    key: asyncssh.SSHKey | asyncssh.SSHKeyPair = host_key
+    if host_key_algs:  # asyncssh servers have no option for this; a restricted key pair does it
+        key = asyncssh.load_keypairs([host_key])[0]
+        key.host_key_algorithms = [alg.encode() for alg in host_key_algs]
     return await asyncssh.create_server(
-        lambda: _SshServer(check), host, port, server_host_keys=[host_key],
-        process_factory=process, line_editor=False, encoding="utf-8", **options)
+        lambda: _SshServer(check), host, port, server_host_keys=[key],
+        process_factory=process, line_editor=False, encoding="utf-8")
 
 
 # --- telnet ------------------------------------------------------------------------------
@@ -287,8 +288,16 @@ async def serve_telnet(port: int, session: Session, *, host: str = LOOPBACK) -> 
 # --- HTTP --------------------------------------------------------------------------------
 
 async def serve_http(app: web.Application, port: int, *, tls: Certificate | None = None,
-                     host: str = LOOPBACK) -> web.AppRunner:
-    """Serve an aiohttp application on one port, HTTPS when a certificate is given."""
+                     host: str = LOOPBACK, counters: Any = None) -> web.AppRunner:
+    """Serve an aiohttp application on one port, HTTPS when a certificate is given.
+
+    With `counters` (a device's Counters), every answered request is counted.
+    """
+    if counters is not None:
+        async def count(request: web.Request, response: web.StreamResponse) -> None:
+            counters.requests += 1
+
+        app.on_response_prepare.append(count)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     context = tls.server_context() if tls else None

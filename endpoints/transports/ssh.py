@@ -93,16 +93,23 @@ class SshTransport:
         return self.host.known_hosts or Path.home() / ".ssh" / "known_hosts"
 
     def open(self) -> None:
-        sock = self._connect()
-        transport = _Transport(sock)
-        self._transport = transport
         try:
-            self._negotiate(transport)
-            self._check_host_key(transport.get_remote_server_key())
-            self._authenticate(transport)
+            if not self._authenticate(self._start(), "password"):
+                # Some SSH servers refuse a second auth service request on one connection,
+                # so keyboard-interactive gets a connection of its own.
+                self.close()
+                self._authenticate(self._start(), "keyboard-interactive")
         except BaseException:
             self.close()
             raise
+
+    def _start(self) -> paramiko.Transport:
+        """Connect and negotiate, then check the host key before any password is sent."""
+        transport = _Transport(self._connect())
+        self._transport = transport
+        self._negotiate(transport)
+        self._check_host_key(transport.get_remote_server_key())
+        return transport
 
     def shell(self, pty: bool = True) -> paramiko.Channel:
         """A new interactive shell channel (with a PTY unless told otherwise)."""
@@ -222,21 +229,26 @@ class SshTransport:
 
     # --- authentication ------------------------------------------------------------------
 
-    def _authenticate(self, transport: paramiko.Transport) -> None:
+    def _authenticate(self, transport: paramiko.Transport, method: str) -> bool:
+        """Log in; False when the server wants keyboard-interactive instead of a password."""
         username = self.credentials.username
         password = self.credentials.password.reveal() if self.credentials.password else ""
         try:
-            try:
+            if method == "password":
                 transport.auth_password(username, password, fallback=False)
-            except paramiko.BadAuthenticationType as exc:
-                if "keyboard-interactive" not in exc.allowed_types:
-                    raise
+            else:
                 transport.auth_interactive(username, _answer_with(password))
+        except paramiko.BadAuthenticationType as exc:
+            if method == "password" and "keyboard-interactive" in exc.allowed_types:
+                return False
+            raise AuthenticationFailed(f"{self._where}: the device offers no password login "
+                                       f"(it offers {', '.join(exc.allowed_types)})") from None
         except paramiko.AuthenticationException:
             raise AuthenticationFailed(
                 f"{self._where}: the device refused the login of user '{username}'") from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise Transient(f"{self._where}: connection lost during login: {_reason(exc)}") from None
+        return True
 
 
 def _answer_with(password: str) -> Any:

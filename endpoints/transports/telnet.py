@@ -87,7 +87,7 @@ class TelnetTransport:
             self._sock = socket.create_connection((self.address, self.port), timeout=self.timeout)
         except socket.gaierror as exc:
             raise Unreachable(f"cannot resolve {self.address}: {exc.strerror}") from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise Unreachable(f"telnet {self.address}:{self.port}: connection timed out") from None
         except OSError as exc:
             raise Unreachable(f"telnet {self.address}:{self.port}: {exc.strerror or exc}") from None
@@ -105,7 +105,7 @@ class TelnetTransport:
         sock.settimeout(max(timeout, 0.001))
         try:
             data = sock.recv(4096)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             return None
         except OSError as exc:
             raise Transient(f"telnet {self.address}:{self.port}: {exc.strerror or exc}") from None

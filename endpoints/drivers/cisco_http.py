@@ -1,0 +1,259 @@
+"""Cisco xAPI over HTTP or HTTPS (`/getxml`, `/putxml`), for TC 7 and CE 8/9.
+
+Login: CE opens an XMLAPI session (`POST /xmlapi/session/begin`, Basic auth once, a
+`SessionId` cookie after). Those sessions never expire on the device and its pool is
+small, so `close()` ends the session on every path out, and `open()` ends it itself
+when anything after the login fails. TC 7 has no sessions (the begin answers with a
+redirect or 404): Basic auth goes with every request.
+
+The device answers refusals with HTTP 200 and an error document, so every answer body is
+parsed; the HTTP status alone is never trusted.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import time
+import weakref
+from collections.abc import Sequence
+from http.cookies import CookieError, SimpleCookie
+from typing import ClassVar, Literal
+
+import httpx
+
+from endpoints.drivers import cisco_xapi as xapi
+from endpoints.drivers.base import Driver, Identity, Write
+from endpoints.errors import (
+    AuthenticationFailed, ProtocolError, SettingRefused, Transient, Unsupported,
+)
+from endpoints.host import Credentials, Host
+from endpoints.secrets import MASK, Secret, redact
+from endpoints.transports.http import HttpTransport
+
+log = logging.getLogger(__name__)
+
+_OPEN: "weakref.WeakSet[CiscoHttpDriver]" = weakref.WeakSet()
+
+
+@atexit.register
+def _end_leftover_sessions() -> None:
+    """Last resort for a driver nobody closed: a leaked session stays open until reboot."""
+    for driver in list(_OPEN):
+        driver.close()
+
+
+class CiscoHttpDriver(Driver):
+    family: ClassVar[str] = "cisco-xapi"
+    transports: ClassVar[tuple[str, ...]] = ("http", "https")
+    busy_retries: ClassVar[int] = 3  # HTTP 503 (rate limit, busy codec): retries before Transient
+    busy_backoff: ClassVar[float] = 0.25  # seconds, doubled per retry
+
+    def __init__(self, host: Host, transport: str, *, credentials: Credentials | None = None,
+                 timeout: float = 10.0, trust_changed_key: bool = False) -> None:
+        super().__init__(host, transport, credentials=credentials, timeout=timeout,
+                         trust_changed_key=trust_changed_key)
+        if transport not in self.transports:
+            raise Unsupported(f"{host.name}: the Cisco HTTP driver does not speak {transport!r}")
+        self.scheme: Literal["http", "https"] = "https" if transport == "https" else "http"
+        self.port = host.port(self.scheme, 443 if self.scheme == "https" else 80)
+        self._http: HttpTransport | None = None
+        self._cookie: tuple[str, str] | None = None  # (name, value) of the XMLAPI session
+        self._basic_only = False  # TC 7: Basic auth on every request
+        self._identity: Identity | None = None
+
+    # --- session ---------------------------------------------------------------------------
+
+    def open(self) -> None:
+        self._http = HttpTransport(self.host, self.scheme, self.port, timeout=self.timeout,
+                                   trust_changed_key=self.trust_changed_key)
+        _OPEN.add(self)
+        try:
+            self._login()
+        except BaseException:
+            self.close()  # a session begun before the failure must not leak
+            raise
+        if self._http.key_changed:
+            self.key_changed = True
+            self.presented_key = f"sha256:{self._http.presented_fingerprint}"
+
+    def close(self) -> None:
+        """End the XMLAPI session and drop the connection; never raises."""
+        http, self._http = self._http, None
+        _OPEN.discard(self)
+        if http is None:
+            return
+        cookie, self._cookie = self._cookie, None
+        if cookie is not None:
+            try:
+                response = http.request("POST", "/xmlapi/session/end", headers=_cookie_header(cookie))
+                log.debug("%s: XMLAPI session ended (%s)", self.host.name, response.status_code)
+            except Exception as exc:  # the session may leak; say so, never raise from close
+                log.warning("%s: could not end the XMLAPI session: %s", self.host.name, exc)
+        http.close()
+
+    def _login(self) -> None:
+        response = self._send("POST", "/xmlapi/session/begin", auth=self._auth())
+        if response.status_code in (200, 204):
+            cookie = _session_cookie(response)
+            if cookie is not None:
+                self._cookie = cookie
+                log.debug("%s: XMLAPI session opened", self.host.name)
+                return
+        self._check_https_redirect(response)
+        if response.status_code in (301, 302, 303, 307, 308, 404) or response.status_code in (200, 204):
+            self._basic_only = True  # TC 7: no sessions; Basic auth per request
+            log.debug("%s: no XMLAPI sessions (%s): Basic auth per request", self.host.name,
+                      response.status_code)
+            self._get("Status", "SystemUnit")  # proves the credentials now, not at first use
+            return
+        self._raise_for(response, "session login")
+
+    def _auth(self) -> tuple[str, str]:
+        password = self.credentials.password.reveal() if self.credentials.password else ""
+        return self.credentials.username, password
+
+    # --- Driver API ------------------------------------------------------------------------
+
+    def identity(self) -> Identity:
+        if self._identity is None:
+            document = self._get("Status", "SystemUnit")
+            values = {path: xapi.find_value(document, path) for path in xapi.IDENTITY_PATHS.values()}
+            self._identity = xapi.identity_from(values)
+            log.debug("%s: identity %s", self.host.name, self._identity)
+        return self._identity
+
+    def read(self, paths: Sequence[str]) -> dict[str, str | None]:
+        return self._values("Configuration", paths)
+
+    def status(self, paths: Sequence[str]) -> dict[str, str | None]:
+        return self._values("Status", paths)
+
+    def write(self, writes: Sequence[Write]) -> None:
+        if not writes:
+            return
+        for write in writes:
+            log.debug("%s: set %s = %s", self.host.name, write.path,
+                      MASK if isinstance(write.value, Secret) else write.value)
+        try:
+            body = xapi.configuration_document([(w.path, w.clear_value()) for w in writes])
+        except ValueError as exc:
+            raise SettingRefused(writes[0].path, str(exc)) from None
+        response = self._request("POST", "/putxml", content=body, headers={"Content-Type": "text/xml"})
+        self._check_put(response, [w.path for w in writes], _secrets(writes))
+
+    def set_admin_password(self, new: Secret) -> None:
+        tc = xapi.is_tc(self.identity().software)
+        current = self.credentials.password.reveal() if self.credentials.password else ""
+        if tc:
+            path, params = "SystemUnit AdminPassword Set", {"Password": new.reveal()}
+        else:
+            path = "UserManagement User Passphrase Set"
+            params = {"NewPassphrase": new.reveal(), "Username": self.credentials.username,
+                      "YourPassphrase": current}
+        log.debug("%s: xCommand %s (values hidden)", self.host.name, path)
+        response = self._request("POST", "/putxml", content=xapi.command_document(path, params),
+                                 headers={"Content-Type": "text/xml"})
+        secrets = [new] + ([self.credentials.password] if self.credentials.password else [])
+        self._check_put(response, [path], secrets)
+        self.credentials = Credentials(self.credentials.username, new)
+
+    # --- requests --------------------------------------------------------------------------
+
+    def _values(self, root: str, paths: Sequence[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        documents: dict[str, object] = {}
+        for path in paths:
+            top = xapi.split_path(path)[0][0]
+            if top not in documents:
+                documents[top] = self._get(root, top)
+            value = xapi.find_value(documents[top], path)  # type: ignore[arg-type]
+            found[path] = value
+            log.debug("%s: %s %s = %r", self.host.name, root, path, value)
+        return found
+
+    def _get(self, root: str, top: str) -> object:
+        response = self._request("GET", "/getxml", params={"location": f"/{root}/{top}"})
+        return xapi.parse_xml(response.content)
+
+    def _request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
+                 **kwargs: object) -> httpx.Response:
+        """One authenticated request: session cookie or Basic auth, one re-login when the
+        device forgot the session (it rebooted), redirects and refusals turned into errors."""
+        response = self._authenticated(method, path, headers or {}, kwargs)
+        if response.status_code == 401 and self._cookie is not None:
+            log.debug("%s: session no longer valid, logging in again", self.host.name)
+            self._cookie = None
+            self._login()
+            response = self._authenticated(method, path, headers or {}, kwargs)
+        if response.status_code != 200:
+            self._check_https_redirect(response)
+            self._raise_for(response, f"{method} {path}")
+        return response
+
+    def _authenticated(self, method: str, path: str, headers: dict[str, str],
+                       kwargs: dict[str, object]) -> httpx.Response:
+        if self._cookie is not None:
+            return self._send(method, path, headers={**headers, **_cookie_header(self._cookie)}, **kwargs)
+        return self._send(method, path, headers=headers, auth=self._auth(), **kwargs)
+
+    def _send(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        """Send, backing off on 503 (rate limit or a busy codec) a bounded number of times."""
+        if self._http is None:
+            raise ProtocolError(f"{self.host.name}: the driver is not open")
+        delay = self.busy_backoff
+        for attempt in range(self.busy_retries + 1):
+            response = self._http.request(method, path, **kwargs)
+            if response.status_code != 503:
+                return response
+            if attempt < self.busy_retries:
+                log.debug("%s: 503 from the device, retrying in %.2f s", self.host.name, delay)
+                time.sleep(delay)
+                delay *= 2
+        raise Transient(f"{self.host.name}: the device kept answering 503 (busy, rate limited, or no free "
+                        f"XMLAPI session: sessions never time out, a reboot frees leaked ones)")
+
+    def _check_https_redirect(self, response: httpx.Response) -> None:
+        location = response.headers.get("Location", "")
+        if response.is_redirect and self.scheme == "http" and location.lower().startswith("https:"):
+            raise Unsupported(f"{self.host.name}: the device serves its API over HTTPS only (NetworkServices "
+                              "HTTP Mode: HTTPS): set `transport: https` for this host")
+
+    def _raise_for(self, response: httpx.Response, what: str) -> None:
+        if response.status_code == 401:
+            raise AuthenticationFailed(f"{self.host.name}: the device refused the login of user "
+                                       f"'{self.credentials.username}' ({what})")
+        if response.status_code in (500, 502, 504):
+            raise Transient(f"{self.host.name}: {what}: HTTP {response.status_code} from the device")
+        raise ProtocolError(f"{self.host.name}: {what}: unexpected HTTP {response.status_code}")
+
+    def _check_put(self, response: httpx.Response, paths: list[str], secrets: list[Secret]) -> None:
+        errors = xapi.put_errors(response.content)
+        if not errors:
+            return
+        for path in paths:  # the first refused path in write order
+            for error in errors:
+                if xapi.match_refused(error, [path]):
+                    raise SettingRefused(path, redact(error.reason, secrets))
+        path = paths[0] if len(paths) == 1 else (errors[0].path or ", ".join(paths))
+        raise SettingRefused(path, redact(errors[0].reason, secrets))
+
+
+def _session_cookie(response: httpx.Response) -> tuple[str, str] | None:
+    """The session cookie (`SessionId`; newer RoomOS over HTTPS calls it `SecureSessionId`)."""
+    for header in response.headers.get_list("set-cookie"):
+        try:
+            parsed = SimpleCookie(header)
+        except CookieError:
+            continue
+        for name, morsel in parsed.items():
+            if "sessionid" in name.lower() and morsel.value:
+                return name, morsel.value
+    return None
+
+
+def _cookie_header(cookie: tuple[str, str]) -> dict[str, str]:
+    return {"Cookie": f"{cookie[0]}={cookie[1]}"}
+
+
+def _secrets(writes: Sequence[Write]) -> list[Secret]:
+    return [w.value for w in writes if isinstance(w.value, Secret)]

@@ -1,0 +1,213 @@
+"""Group Series REST driver (the web UI's `/rest/...` backend, HTTPS).
+
+Settings are config keys (`comm.nics.sipnic.sipusername` ...) read and written through
+`POST /rest/config`; registration is `system.status.sipserver` in `/rest/system/status`;
+identity is `/rest/system`. Every session is logged out (`DELETE /rest/session`) on the
+way out, whatever the way: Group Series units lock out leaked sessions.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from endpoints.drivers import polycom_lineproto as proto
+from endpoints.drivers.base import Driver, Identity, Write
+from endpoints.errors import (
+    AuthenticationFailed,
+    DeviceError,
+    ProtocolError,
+    SettingRefused,
+    Transient,
+)
+from endpoints.host import Credentials, Host
+from endpoints.secrets import Secret
+from endpoints.transports.http import HttpTransport
+
+log = logging.getLogger(__name__)
+
+OK = "NOERROR"
+STATUS_PREFIX = "system.status."
+
+
+class GroupRestDriver(Driver):
+    family = "polycom-rest"
+    transports = ("rest",)
+
+    def __init__(self, host: Host, transport: str = "rest", *, credentials: Credentials | None = None,
+                 timeout: float = 10.0, trust_changed_key: bool = False,
+                 command_gap: float | None = None) -> None:
+        super().__init__(host, transport, credentials=credentials, timeout=timeout,
+                         trust_changed_key=trust_changed_key)
+        self.command_gap = command_gap  # for the line API used by the setup wizard
+        self._http: HttpTransport | None = None
+        self._session_id: str | None = None
+
+    # -- session --
+
+    def open(self) -> None:
+        self._http = HttpTransport(self.host, "https", self.host.port("https", 443), timeout=self.timeout,
+                                   trust_changed_key=self.trust_changed_key)
+        try:
+            self._login()
+        except BaseException:
+            self.close()
+            raise
+        if self._http.key_changed:
+            self.key_changed = True
+            self.presented_key = f"sha256:{self._http.presented_fingerprint}"
+
+    def _login(self) -> None:
+        password = self.credentials.password.reveal() if self.credentials.password else ""
+        response = self._transport().request("POST", "/rest/session", json={
+            "user": self.credentials.username, "password": password, "action": "Login"})
+        if response.status_code in (400, 412) and "SessionAlreadyActive" in response.text:
+            raise Transient(f"{self.host.name}: the device has no free web session (SessionAlreadyActive)")
+        body = _json(response) if response.status_code == 200 else None
+        if response.status_code == 503:
+            raise Transient(f"{self.host.name}: the device is busy (HTTP 503)")
+        if not isinstance(body, dict) or body.get("success") is not True:
+            raise AuthenticationFailed(
+                f"{self.host.name}: the device refused the REST login of user "
+                f"'{self.credentials.username}' (HTTP {response.status_code})")
+        session = body.get("session") or {}
+        self._session_id = session.get("sessionId") or response.cookies.get("session_id")
+        if not self._session_id:
+            raise ProtocolError(f"{self.host.name}: the login answer carries no session id")
+
+    def close(self) -> None:
+        http, session, self._http, self._session_id = self._http, self._session_id, None, None
+        if http is None:
+            return
+        try:
+            if session is not None:
+                response = http.request("DELETE", "/rest/session", headers=_cookie(session))
+                log.debug("%s: logged out (HTTP %s)", self.host.name, response.status_code)
+        except (DeviceError, httpx.HTTPError) as exc:
+            log.warning("%s: logout failed: %s", self.host.name, exc)
+        finally:
+            http.close()
+
+    def _transport(self) -> HttpTransport:
+        if self._http is None:
+            raise Transient(f"{self.host.name}: the REST session is not open")
+        return self._http
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        kwargs: dict[str, Any] = {"headers": _cookie(self._session_id or "")}
+        if body is not None:
+            kwargs["json"] = body
+        response = self._transport().request(method, path, **kwargs)
+        if response.status_code in (401, 403):
+            raise AuthenticationFailed(f"{self.host.name}: the device ended the REST session ({path})")
+        if response.status_code == 503:
+            raise Transient(f"{self.host.name}: the device is busy (HTTP 503 on {path})")
+        if response.status_code >= 300:
+            raise ProtocolError(f"{self.host.name}: HTTP {response.status_code} on {method} {path}")
+        return _json(response)
+
+    # -- getters --
+
+    def identity(self) -> Identity:
+        system = self._call("GET", "/rest/system")
+        if not isinstance(system, dict) or not system.get("model"):
+            raise ProtocolError(f"{self.host.name}: /rest/system carries no model")
+        product = str(system["model"])
+        version = str(system.get("softwareVersion", ""))
+        return Identity("polycom", product, proto.canonical_model(product), proto.software_of(version),
+                        str(system.get("serialNumber", "")))
+
+    def read(self, paths: Sequence[str]) -> dict[str, str | None]:
+        keys = {path: config_key(path) for path in paths}
+        answer = self._call("POST", "/rest/config", {"names": list(dict.fromkeys(keys.values()))})
+        found = {str(v.get("name", "")).lower(): v for v in _vars(answer, self.host.name)}
+        values: dict[str, str | None] = {}
+        for path, key in keys.items():
+            item = found.get(key)
+            values[path] = str(item.get("value", "")) if item and item.get("result") == OK else None
+        return values
+
+    def status(self, paths: Sequence[str]) -> dict[str, str | None]:
+        items = self._call("GET", "/rest/system/status")
+        if not isinstance(items, list):
+            raise ProtocolError(f"{self.host.name}: /rest/system/status is not a list")
+        states = {}
+        for item in items:
+            if isinstance(item, dict) and item.get("name"):
+                state = item.get("state")
+                word = state[0] if isinstance(state, list) and state else state
+                states[str(item["name"]).lower()] = None if word is None else str(word)
+        return {path: states.get(status_key(path)) for path in paths}
+
+    # -- setters --
+
+    def write(self, writes: Sequence[Write]) -> None:
+        for write in writes:
+            self._write_one(write)
+
+    def _write_one(self, write: Write) -> None:
+        key = config_key(write.path)
+        answer = self._call("POST", "/rest/config", {"vars": [{"name": key, "value": write.clear_value()}]})
+        results = [v for v in _vars(answer, self.host.name) if str(v.get("name", "")).lower() == key]
+        if not results:
+            raise ProtocolError(f"{self.host.name}: no result for '{write.path}' in the config answer")
+        result = str(results[0].get("result", ""))
+        if result != OK:
+            raise SettingRefused(write.path, result or "no result")
+
+    def set_admin_password(self, new: Secret) -> None:
+        answer = self._call("POST", "/rest/security/profile/low/verify", {
+            "ids": None, "passwords": [{"password": new.reveal(), "passwordType": "Admin"}], "save": True})
+        results = answer.get("passwordResults") if isinstance(answer, dict) else None
+        error = str(results[0].get("error", "")) if results else "no result"
+        if error != OK:
+            raise SettingRefused("admin password", error)
+        self.credentials = Credentials(self.credentials.username, new)
+
+    # The setup wizard has no known REST call: it is finished over the line API (SSH).
+    def first_boot(self) -> bool:
+        with self._line_driver() as line:
+            return line.first_boot()
+
+    def finish_first_boot(self) -> None:
+        with self._line_driver() as line:
+            line.finish_first_boot()
+
+    def _line_driver(self) -> Driver:
+        from endpoints.drivers.polycom_line import PolycomLineDriver
+
+        return PolycomLineDriver(self.host, "ssh", credentials=self.credentials, timeout=self.timeout,
+                                 trust_changed_key=self.trust_changed_key, command_gap=self.command_gap)
+
+
+def config_key(path: str) -> str:
+    """The REST config key for a path: a config key as given, or a systemsetting name's key."""
+    lowered = path.strip().lower()
+    return proto.SETTINGS.get(lowered, lowered)
+
+
+def status_key(path: str) -> str:
+    lowered = path.strip().lower()
+    return lowered if lowered.startswith(STATUS_PREFIX) else STATUS_PREFIX + lowered
+
+
+def _cookie(session: str) -> dict[str, str]:
+    return {"Cookie": f"session_id={session}"} if session else {}
+
+
+def _json(response: httpx.Response) -> Any:
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise ProtocolError(f"the device answered {response.request.url.path} with something not JSON") from None
+
+
+def _vars(answer: Any, name: str) -> list[dict[str, Any]]:
+    items = answer.get("vars") if isinstance(answer, dict) else None
+    if not isinstance(items, list):
+        raise ProtocolError(f"{name}: the config answer carries no vars")
+    return [item for item in items if isinstance(item, dict)]

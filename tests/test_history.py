@@ -1,0 +1,37 @@
+"""The attempt history that keeps the tool from hammering a number into a lock."""
+from __future__ import annotations
+
+import stat
+import time
+from pathlib import Path
+
+from endpoints.history import Attempt, History
+
+
+def test_history_survives_a_restart_and_stores_no_password(tmp_path: Path) -> None:
+    history = History(tmp_path)
+    fingerprint = history.fingerprint("+99111600001", "hunter2-secret")
+    history.record("+99111600001", Attempt(time.time(), fingerprint, False, "403 Forbidden"))
+    again = History(tmp_path)
+    last = again.last("+99111600001")
+    assert last is not None and last.fingerprint == fingerprint and last.reason == "403 Forbidden"
+    assert again.fingerprint("+99111600001", "hunter2-secret") == fingerprint
+    assert again.fingerprint("+99111600001", "other") != fingerprint
+    for path in tmp_path.iterdir():
+        assert b"hunter2-secret" not in path.read_bytes()
+    assert stat.S_IMODE((tmp_path / "history.key").stat().st_mode) == 0o600
+
+
+def test_recent_failures_count_only_the_lock_window(tmp_path: Path) -> None:
+    history = History(tmp_path)
+    now = time.time()
+    for when in (now - 3600, now - 600, now - 60):
+        history.record("+1", Attempt(when, "f", False))
+    history.record("+1", Attempt(now, "f", True))
+    assert history.recent_failures("+1", now) == 2
+    assert history.recent_failures("+2", now) == 0
+
+
+def test_fingerprints_differ_between_installations(tmp_path: Path) -> None:
+    one, two = History(tmp_path / "a"), History(tmp_path / "b")
+    assert one.fingerprint("+1", "pw") != two.fingerprint("+1", "pw")

@@ -1,0 +1,65 @@
+"""Secrets never render: repr, str, format, JSON, pickling, logs, events."""
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+from pathlib import Path
+
+import pytest
+
+from endpoints.events import EventLog
+from endpoints.results import Change, HostResult, RunResult
+from endpoints.secrets import MASK, Secret, SecretError, redact
+
+VALUE = "s3cr3t-Value-42"
+
+
+def test_a_secret_shows_only_its_source() -> None:
+    secret = Secret(VALUE)
+    for text in (repr(secret), str(secret), f"{secret}", f"{secret!s}", "%s" % secret,
+                 json.dumps({"p": secret}, default=str)):
+        assert VALUE not in text
+    assert repr(Secret(env="X")) == "Secret(env:X)"
+    assert secret.reveal() == VALUE
+
+
+def test_a_secret_refuses_to_be_pickled() -> None:
+    with pytest.raises(TypeError):
+        pickle.dumps(Secret(VALUE))
+
+
+def test_env_and_file_secrets_resolve_lazily(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = Secret(env="ENDPOINTS_TEST_SECRET", origin="inv.yaml:3: ")
+    with pytest.raises(SecretError, match="inv.yaml:3: environment variable ENDPOINTS_TEST_SECRET is not set"):
+        secret.reveal()
+    monkeypatch.setenv("ENDPOINTS_TEST_SECRET", VALUE)
+    assert secret.reveal() == VALUE
+    path = tmp_path / "pw"
+    path.write_text(VALUE + "\n")
+    assert Secret(file=path).reveal() == VALUE
+    with pytest.raises(SecretError) as caught:
+        Secret(file=tmp_path / "missing").reveal()
+    assert VALUE not in str(caught.value)
+
+
+def test_logging_a_secret_shows_the_mask(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("t").info("password is %s", Secret(VALUE))
+    assert VALUE not in caplog.text and MASK in caplog.text
+
+
+def test_redact_masks_values_in_free_text() -> None:
+    assert redact(f"login admin/{VALUE} failed", [Secret(VALUE)]) == f"login admin/{MASK} failed"
+
+
+def test_event_log_and_report_never_carry_a_secret(tmp_path: Path) -> None:
+    secret = Secret(VALUE)
+    log = EventLog(tmp_path / "events.jsonl", [secret])
+    log.emit("room", "write", settings={"SIP Authentication Password": secret}, note=f"echo {VALUE}")
+    log.close()
+    text = (tmp_path / "events.jsonl").read_text()
+    assert VALUE not in text and MASK in text
+    result = HostResult("room", status="changed", changes=[Change("SIP Authentication Password", None, secret, True)])
+    report = json.dumps(RunResult("apply", {"room": result}).to_json())
+    assert VALUE not in report and MASK in report
