@@ -125,7 +125,7 @@ def verify(**kw: Any) -> None:
 
 
 def _run(command: engine.Command, kw: dict[str, Any]) -> None:
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     try:
         code = _execute(command, kw, console)
     except InputError as error:
@@ -226,7 +226,7 @@ def lab_up(folder: Path, rooms: int, spec: Path | None, http_only: bool, delay: 
     from endpoints.lab import commands
     from endpoints.lab.fleet import LabSpec
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     with _input_errors():
         if detach:
             args = ["--rooms", str(rooms), "--delay", str(delay), "--latency", str(latency)]
@@ -247,7 +247,7 @@ def lab_status(folder: Path, as_json: bool) -> None:
     from endpoints.lab import commands
 
     with _input_errors():
-        commands.status(folder, Console(highlight=False), as_json)
+        commands.status(folder, Console(highlight=False, soft_wrap=True), as_json)
 
 
 @lab.command("reset")
@@ -258,7 +258,7 @@ def lab_reset(folder: Path, room: str) -> None:
     from endpoints.lab import commands
 
     with _input_errors():
-        commands.reset(folder, room, Console(highlight=False))
+        commands.reset(folder, room, Console(highlight=False, soft_wrap=True))
 
 
 @lab.command("down")
@@ -268,7 +268,7 @@ def lab_down(folder: Path) -> None:
     from endpoints.lab import commands
 
     with _input_errors():
-        commands.down(folder, Console(highlight=False))
+        commands.down(folder, Console(highlight=False, soft_wrap=True))
 
 
 @main.command()
@@ -279,7 +279,7 @@ def demo(keep: Path | None) -> None:
     from endpoints.demo import run_demo
 
     with _input_errors():
-        sys.exit(run_demo(Console(highlight=False), keep))
+        sys.exit(run_demo(Console(highlight=False, soft_wrap=True), keep))
 
 
 class _input_errors:

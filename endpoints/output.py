@@ -85,4 +85,4 @@ def totals_line(run: RunResult) -> str:
 
 
 def stderr_console() -> Console:
-    return Console(file=sys.stderr, highlight=False)
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)

@@ -50,7 +50,7 @@ class Shell:
             line = await stream.read_line()
             if line is None:
                 return
-            if echo[0] and line:
+            if echo[0]:
                 stream.write(line + nl)
             reply, close = self.execute(line, echo)
             await self._pause()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import asyncssh
 from aiohttp import web
 
 from endpoints.lab import polycom_table as firmware

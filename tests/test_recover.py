@@ -1,0 +1,87 @@
+"""`endpoints recover`: rooms just factory reset come back; nothing else is touched or trusted."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from endpoints.lab.fleet import Lab, RoomSpec
+from tests.conftest import cli
+
+FLEET = [
+    RoomSpec("ce-https", "SX20", "https"),
+    RoomSpec("tc-ssh", "SX80", "ssh"),
+    RoomSpec("group-ssh", "Group 550", "ssh"),
+    RoomSpec("ce-ssh", "SX10", "ssh"),
+    RoomSpec("group-rest", "Group 550", "rest"),
+    RoomSpec("hdx-telnet", "HDX 7000", "telnet"),
+    RoomSpec("tc-http", "SX80", "http"),
+]
+
+
+def hosts(path: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads(path.read_text())["hosts"]
+
+
+def reset(lab: Lab, name: str) -> None:
+    assert lab.loop is not None
+    lab.loop.call(lab.reset(name))
+
+
+def apply_all(lab: Lab, runs: Path) -> None:
+    result = cli("apply", "-i", str(lab.inventory_path), "--run-dir", str(runs))
+    assert result.exit_code == 0, result.output
+
+
+def test_recover_brings_back_exactly_the_reset_rooms(make_lab, tmp_path: Path) -> None:
+    lab: Lab = make_lab([RoomSpec(s.name, s.model, s.transport) for s in FLEET])
+    runs = tmp_path / "state" / "runs"
+    apply_all(lab, runs)
+    was_reset = ("ce-https", "tc-ssh", "group-ssh", "tc-http")
+    for name in was_reset:
+        reset(lab, name)
+        assert lab.rooms[name].device.admin_password != lab.admin_password
+    before = {n: (r.device.counters.writes, r.device.counters.logins_failed) for n, r in lab.rooms.items()}
+
+    result = cli("recover", "-i", str(lab.inventory_path), "--report", str(tmp_path / "r.json"),
+                 "--run-dir", str(runs), "--verify-timeout", "30")
+    assert result.exit_code == 0, result.output
+    report = hosts(tmp_path / "r.json")
+    for name, room in lab.rooms.items():
+        writes, failed_logins = before[name]
+        if name in was_reset:
+            assert report[name]["status"] == "changed" and report[name]["recovered"], (name, report[name])
+            assert report[name]["registration"]["state"] == "registered", name
+            assert room.device.admin_password == lab.admin_password, name
+            assert room.device.counters.logins_failed - failed_logins <= 1, name
+        else:
+            assert report[name]["status"] == "ok" and not report[name]["recovered"], (name, report[name])
+            assert room.device.counters.writes == writes, name
+            assert room.device.counters.logins_failed == failed_logins, name
+    # The renewed key and certificate are trusted from now on, by apply too.
+    again = cli("apply", "-i", str(lab.inventory_path), "--run-dir", str(runs))
+    assert again.exit_code == 0, again.output
+    events = "".join(p.read_text() for p in runs.glob("*-recover/events.jsonl"))
+    assert "recover-trust" in events
+
+
+def test_a_changed_key_on_a_room_not_reset_stays_a_hard_failure(make_lab, tmp_path: Path) -> None:
+    lab: Lab = make_lab([RoomSpec("impostor-ssh", "SX20", "ssh"), RoomSpec("impostor-https", "SX10", "https")])
+    runs = tmp_path / "state" / "runs"
+    apply_all(lab, runs)
+    for room in lab.rooms.values():  # new key and certificate, but the admin password stays
+        room.device.renew_identity()
+        assert lab.loop is not None
+        lab.loop.call(room.device.restart())  # type: ignore[attr-defined]
+    known_hosts = (lab.folder / "known_hosts").read_text()
+    writes = {name: room.device.counters.writes for name, room in lab.rooms.items()}
+    for command in ("apply", "recover"):
+        result = cli(command, "-i", str(lab.inventory_path), "--report", str(tmp_path / f"{command}.json"),
+                     "--run-dir", str(runs))
+        assert result.exit_code == 2, result.output
+        for name, host in hosts(tmp_path / f"{command}.json").items():
+            assert host["status"] == "failed" and not host["recovered"], (command, name)
+            assert "recover" in host["error"] or "not factory reset" in host["error"], host["error"]
+    report = hosts(tmp_path / "recover.json")
+    assert all("not factory reset" in h["error"] for h in report.values())
+    assert (lab.folder / "known_hosts").read_text() == known_hosts
+    assert {name: room.device.counters.writes for name, room in lab.rooms.items()} == writes
