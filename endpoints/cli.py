@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, hosts: list[Host]) -> None:
         super().__init__()
-        self.secrets = [s for h in hosts for s in h.secrets()]
+        self.secrets = list({id(s): s for h in hosts for s in h.secrets()}.values())
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(record.getMessage(), self.secrets)
@@ -159,18 +161,36 @@ def run_command(options: engine.Options, inventory_path: Path, console: Console,
     profiles = ProfileSet.load(profile_dirs)
     engine.prepare(hosts, profiles, options)  # bad input stops here, before any device
     folder = new_run_folder(run_dir, options.command)
-    events = EventLog(folder / "events.jsonl", [s for h in hosts for s in h.secrets()])
+    events = EventLog(folder / "events.jsonl", {h.name: h.secrets() for h in hosts})
     progress = output.Progress(output.stderr_console(), options.command)
+    previous = _stop_on_sigterm()
     try:
         state = Path(run_dir).parent
         run = engine.run(hosts, profiles, options, events, progress, History(state), PinStore(state))
     finally:
+        _restore_sigterm(previous)
         progress.close()
         events.close()
     _write_outputs(run, folder, report)
     output.show(console, run, diff=diff, facts=options.command == "facts")
     _tell_outputs(console, run, folder)
     return run
+
+
+def _stop_on_sigterm() -> Any:
+    """A terminated run ends like an interrupted one: sessions closed, report written."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _restore_sigterm(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _write_outputs(run: RunResult, folder: Path, report: Path | None) -> None:
@@ -190,14 +210,21 @@ def _tell_outputs(console: Console, run: RunResult, folder: Path) -> None:
 
 
 def _logging(verbosity: int, hosts: list[Host]) -> None:
-    if not verbosity:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter(hosts))
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    """Warnings always (e.g. a key accepted during recover), more with -v; secrets masked."""
     root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "endpoints", False)]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.endpoints = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactingFilter(hosts))
+    if verbosity:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handler.setLevel(logging.WARNING)
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    logging.getLogger("httpcore").setLevel(logging.INFO)  # its DEBUG prints session cookies
+    root.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING)
 
 
 # --- the lab --------------------------------------------------------------------------

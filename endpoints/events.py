@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from endpoints.secrets import MASK, Secret, redact
+from endpoints.secrets import MASK, Secret, SecretError
 
 
 def _plain(value: Any) -> Any:
@@ -25,11 +25,15 @@ def _plain(value: Any) -> Any:
 
 
 class EventLog:
-    """Thread-safe JSON-lines log; every value passes through secret redaction."""
+    """Thread-safe JSON-lines log; every value passes through secret redaction.
 
-    def __init__(self, path: Path | None, secrets: Iterable[Secret] = ()) -> None:
+    `secrets` maps a host name to its secrets; an event is checked against its own host's
+    (and the shared ones under ""), so a fleet's log costs no more per event than a room's.
+    """
+
+    def __init__(self, path: Path | None, secrets: dict[str, Iterable[Secret]] | None = None) -> None:
         self.path = path
-        self._secrets = tuple(secrets)
+        self._secrets = {host: _values(found) for host, found in (secrets or {}).items()}
         self._lock = threading.Lock()
         self._start = time.monotonic()
         self._file = path.open("a", encoding="utf-8") if path else None
@@ -40,7 +44,9 @@ class EventLog:
         record = {"t": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds"),
                   "elapsed": round(time.monotonic() - self._start, 3), "host": host, "event": event}
         record.update(_plain(fields))
-        line = redact(json.dumps(record, ensure_ascii=False), list(self._secrets))
+        line = json.dumps(record, ensure_ascii=False)
+        for value in self._secrets.get(host, ()):
+            line = line.replace(value, MASK)
         with self._lock:
             self._file.write(line + "\n")
             self._file.flush()
@@ -49,6 +55,17 @@ class EventLog:
         if self._file:
             self._file.close()
             self._file = None
+
+
+def _values(secrets: Iterable[Secret]) -> tuple[str, ...]:
+    values = set()
+    for secret in secrets:
+        try:
+            values.add(secret.reveal())
+        except SecretError:
+            continue
+    # longest first, so that a secret containing another is masked whole
+    return tuple(sorted((v for v in values if v), key=len, reverse=True))
 
 
 def new_run_folder(base: Path, command: str) -> Path:

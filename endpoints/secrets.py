@@ -19,7 +19,7 @@ class SecretError(Exception):
 class Secret:
     """A password whose value is read only through `reveal()`."""
 
-    __slots__ = ("_literal", "_env", "_file", "_origin")
+    __slots__ = ("_literal", "_env", "_file", "_origin", "_value")
 
     def __init__(
         self,
@@ -35,6 +35,7 @@ class Secret:
         self._env = env
         self._file = Path(file) if file is not None else None
         self._origin = origin
+        self._value: str | None = None  # read once: a fleet run reveals each secret many times
 
     @property
     def source(self) -> str:
@@ -47,6 +48,11 @@ class Secret:
 
     def reveal(self) -> str:
         """The clear-text value; call only where it is sent to a device."""
+        if self._value is None:
+            self._value = self._read()
+        return self._value
+
+    def _read(self) -> str:
         if self._literal is not None:
             return self._literal
         if self._env is not None:

@@ -1,6 +1,7 @@
 """The Cisco drivers (HTTP, HTTPS, SSH) against simulated SX10/SX20/SX80 over loopback."""
 from __future__ import annotations
 
+import base64
 import itertools
 import logging
 import time
@@ -16,7 +17,13 @@ from endpoints.drivers import driver_class
 from endpoints.drivers.base import Driver, Write
 from endpoints.drivers.cisco_http import CiscoHttpDriver
 from endpoints.errors import (
-    AuthenticationFailed, HostKeyChanged, HostKeyUnknown, SettingRefused, TLSVerifyFailed, Transient, Unsupported,
+    AuthenticationFailed,
+    HostKeyChanged,
+    HostKeyUnknown,
+    SettingRefused,
+    TLSVerifyFailed,
+    Transient,
+    Unsupported,
 )
 from endpoints.host import Credentials, Host, SipVars, TlsPolicy
 from endpoints.lab.cisco import CiscoDevice
@@ -147,9 +154,10 @@ def test_huawei_settings_register_the_room(make_room: Callable[..., Room], profi
         after = driver.read([s.setting for s in readable])
         assert driver.status([status_path])[status_path] == "Registering"
     for write in writes:
-        if write.path in after:
-            assert after[write.path].casefold() == str(write.value).casefold()  # type: ignore[union-attr]
-    assert after[profile.settings[-2].setting if model == "SX80" else "SIP DefaultTransport"] == "Tls"
+        if write.path in after:  # everything but the password reads back (in the device's spelling)
+            assert (after[write.path] or "").casefold() == str(write.value).casefold()
+    transport_path = next(path for path in after if path.endswith("DefaultTransport"))
+    assert after[transport_path] == "Tls"
 
     wait_for(lambda: registration(room, profile, transport)[status_path] == "Registered")
     final = registration(room, profile, transport)
@@ -165,8 +173,22 @@ def test_huawei_settings_register_the_room(make_room: Callable[..., Room], profi
     assert device.registration.attempts == attempts + 2
 
     wait_for(lambda: no_sessions(room))
-    for secret in (room.sip_password, "Not-The-Sip-Pw-3", DEVICE_PASSWORD):
+    basic = base64.b64encode(f"admin:{DEVICE_PASSWORD}".encode()).decode()
+    for secret in (room.sip_password, "Not-The-Sip-Pw-3", DEVICE_PASSWORD, basic):
         assert secret not in caplog.text
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_refused_secret_stays_secret(make_room: Callable[..., Room], transport: str,
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    room = make_room("SX20")
+    too_long = "Leaky-Secret-" + "x" * 200  # beyond PASSWORD_0_128: the device refuses it
+    with room.driver(transport) as driver, pytest.raises(SettingRefused) as refused:
+        driver.write([Write("SIP Authentication Password", Secret(too_long))])
+    assert refused.value.path == "SIP Authentication Password"
+    assert "Leaky-Secret" not in str(refused.value) and "Leaky-Secret" not in repr(refused.value)
+    assert "Leaky-Secret" not in caplog.text
 
 
 # --- refusals and absent paths ---------------------------------------------------------------------
@@ -208,10 +230,9 @@ def test_paths_of_the_other_family_are_absent(make_room: Callable[..., Room], mo
 
 def test_a_refused_batch_names_the_first_refused_path_in_write_order(make_room: Callable[..., Room]) -> None:
     room = make_room("SX20", protocols=("http",))
-    with room.driver("http") as driver:
-        with pytest.raises(SettingRefused) as refused:
-            driver.write([Write("SIP URI", "a@b"), Write("SIP Proxy 1 Address", "x" * 300),
-                          Write("SIP DefaultTransport", "Smoke")])
+    with room.driver("http") as driver, pytest.raises(SettingRefused) as refused:
+        driver.write([Write("SIP URI", "a@b"), Write("SIP Proxy 1 Address", "x" * 300),
+                      Write("SIP DefaultTransport", "Smoke")])
     assert refused.value.path == "SIP Proxy 1 Address"
 
 
@@ -254,17 +275,14 @@ def test_sessions_end_on_every_path_out(make_room: Callable[..., Room], transpor
         driver.identity()
         assert counters.sessions_open == 1
     assert counters.sessions_open == 0
-    with pytest.raises(RuntimeError):
-        with room.driver(transport):
-            raise RuntimeError("the engine failed mid-run")
+    with pytest.raises(RuntimeError), room.driver(transport):
+        raise RuntimeError("the engine failed mid-run")
     assert counters.sessions_open == 0
-    with pytest.raises(SettingRefused):
-        with room.driver(transport) as driver:
-            driver.write([Write("SIP DefaultTransport", "Smoke")])
+    with pytest.raises(SettingRefused), room.driver(transport) as driver:
+        driver.write([Write("SIP DefaultTransport", "Smoke")])
     assert counters.sessions_open == 0
-    with pytest.raises(KeyboardInterrupt):
-        with room.driver(transport) as driver:
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), room.driver(transport) as driver:
+        raise KeyboardInterrupt
     assert counters.sessions_open == 0
     assert counters.sessions_max == 1
 
@@ -406,3 +424,13 @@ def test_factory_reset_room_is_recovered_with_the_factory_login(make_room: Calla
             assert factory.key_changed and factory.presented_key == f"sha256:{room.device.certificate.sha256}"
     assert room.device.admin_password == DEVICE_PASSWORD
     wait_for(lambda: no_sessions(room))
+
+
+def test_ssh_driver_behind_a_pty(make_room: Callable[..., Room], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a PTY the codec ends lines in CR LF; the driver reads both forms."""
+    monkeypatch.setattr(driver_class("cisco", "ssh"), "pty", True)
+    room = make_room("SX80", protocols=("ssh",))
+    with room.driver("ssh") as driver:
+        driver.write([Write("SIP Profile 1 DisplayName", 'Room "B" 2')])
+        assert driver.read(["SIP Profile 1 DisplayName"]) == {"SIP Profile 1 DisplayName": 'Room "B" 2'}
+        assert driver.identity().model == "SX80"

@@ -98,10 +98,13 @@ def read_until(channel: Any, marker: bytes) -> bytes:
 
 
 def run(channel: Any, command: str, nl: bytes = b"\n") -> str:
+    """Send one command line; its answer up to the terminator line."""
     channel.sendall(command.encode() + b"\n")
-    data = read_until(channel, nl + b"OK" + nl) if "xBogus" not in command else read_until(channel, b".")
-    while not any(data.endswith(end + nl) for end in (b"OK", b"ERROR", b"recognized.")):
-        data += channel.recv(65536)
+    data = b""
+    while not any(data.endswith(end + nl) for end in (b"OK", b"ERROR", b"Command not recognized.")):
+        chunk = channel.recv(65536)
+        assert chunk, data
+        data += chunk
     return data.decode()
 
 
@@ -130,7 +133,8 @@ def test_tc_decorates_every_element_with_item(codec: Callable[..., CiscoDevice])
         document = get(device, url)
         assert all(e.get("item") for e in document.iter() if e is not document)
     uri = get(device, "/getxml", location="/Configuration/SIP/Profile[1]/URI")
-    assert etree.tostring(uri.find("SIP")).startswith(b'<SIP item="1"><Profile item="1"><URI item="1" valueSpaceRef=')
+    assert [dict(e.attrib) for e in uri.iter()][1:] == [
+        {"item": "1"}, {"item": "1"}, {"item": "1", "valueSpaceRef": "/Valuespace/STR_0_255_NoFilt"}]
     assert get(device, "/getxml", location="/Status/SystemUnit/Software/Version").findtext(
         "SystemUnit/Software/Version") == "TC7.3.6.b3d8e2c"
 
@@ -269,8 +273,8 @@ def test_tc_http_mode_changes_at_the_next_boot(codec: Callable[..., CiscoDevice]
     with client(device) as http:
         assert http.get("/status.xml").status_code == 200  # "reboot required"
     lab.call(device.restart())
-    with client(device) as http, pytest.raises(httpx.RemoteProtocolError):
-        http.get("/status.xml")
+    with client(device) as http:
+        assert http.get("/status.xml").is_redirect  # HTTPS is still on: plain HTTP is sent there
 
 
 # --- faults -----------------------------------------------------------------------------------------------
@@ -315,13 +319,16 @@ def test_ssh_banner(codec: Callable[..., CiscoDevice], model: str, release: str)
     ssh, channel = shell(device, pty=False)
     try:
         second = read_until(channel, b"\nOK\n").decode()
-        time.sleep(0.1)
-        second += channel.recv(65536).decode()
+        channel.settimeout(0.3)
+        try:
+            while chunk := channel.recv(65536):
+                second += chunk.decode()
+        except TimeoutError:
+            pass
         assert "\r" not in second
         assert ("Last login from" in second) == (model == "SX20")  # CE 9 prints it after OK
     finally:
         ssh.close()
-    assert device.counters.sessions_max == 1
 
 
 def test_terminal_mode(codec: Callable[..., CiscoDevice]) -> None:

@@ -55,7 +55,7 @@ def test_redact_masks_values_in_free_text() -> None:
 
 def test_event_log_and_report_never_carry_a_secret(tmp_path: Path) -> None:
     secret = Secret(VALUE)
-    log = EventLog(tmp_path / "events.jsonl", [secret])
+    log = EventLog(tmp_path / "events.jsonl", {"room": [secret]})
     log.emit("room", "write", settings={"SIP Authentication Password": secret}, note=f"echo {VALUE}")
     log.close()
     text = (tmp_path / "events.jsonl").read_text()

@@ -86,9 +86,8 @@ def test_pin_accepts_the_colon_and_prefix_forms(server: Server) -> None:
 def test_pin_mismatch_fails_before_any_request_is_sent(server: Server) -> None:
     wrong = "0" * 64
     before = len(server.seen)
-    with HttpTransport(host(TlsPolicy(pin=wrong)), "https", server.https, timeout=5) as http:
-        with pytest.raises(TLSVerifyFailed) as failure:
-            http.request("GET", "/", auth=("admin", "device-secret-1"))
+    with HttpTransport(host(TlsPolicy(pin=wrong)), "https", server.https, timeout=5) as http, pytest.raises(TLSVerifyFailed) as failure:
+        http.request("GET", "/", auth=("admin", "device-secret-1"))
     text = str(failure.value)
     assert server.certificate.sha256 in text and wrong in text and "endpoints recover" in text
     assert len(server.seen) == before  # no request (and no Basic credentials) reached the peer
@@ -102,9 +101,8 @@ def test_pin_mismatch_is_accepted_for_recovery(server: Server) -> None:
 
 
 def test_self_signed_certificate_fails_system_verification_with_a_pin_hint(server: Server) -> None:
-    with HttpTransport(host(TlsPolicy(verify=True)), "https", server.https, timeout=5) as http:
-        with pytest.raises(TLSVerifyFailed) as failure:
-            http.request("GET", "/")
+    with HttpTransport(host(TlsPolicy(verify=True)), "https", server.https, timeout=5) as http, pytest.raises(TLSVerifyFailed) as failure:
+        http.request("GET", "/")
     assert f"tls_verify: sha256:{server.certificate.sha256}" in str(failure.value)
     assert "self-signed" in str(failure.value)
 
@@ -120,9 +118,9 @@ def test_ca_bundle_verifies(server: Server, tmp_path: Path) -> None:
 def test_ca_bundle_checks_the_host_name(server: Server, tmp_path: Path) -> None:
     bundle = tmp_path / "ca.pem"
     bundle.write_bytes(server.certificate.cert_pem)
-    with HttpTransport(host(TlsPolicy(ca_bundle=bundle)), "https", server.https, timeout=5) as http:
-        with pytest.raises(TLSVerifyFailed):
-            http.request("GET", "/")  # the certificate names localhost, not 127.0.0.1
+    transport = HttpTransport(host(TlsPolicy(ca_bundle=bundle)), "https", server.https, timeout=5)
+    with transport as http, pytest.raises(TLSVerifyFailed):
+        http.request("GET", "/")  # the certificate names localhost, not 127.0.0.1
 
 
 def test_verification_off_still_records_the_fingerprint(server: Server) -> None:
@@ -139,27 +137,23 @@ def test_recovery_accepts_a_certificate_the_ca_does_not_know(server: Server) -> 
 
 
 def test_refused_connection_is_unreachable() -> None:
-    with HttpTransport(host(TlsPolicy()), "http", free_port(), timeout=2) as http:
-        with pytest.raises(Unreachable, match="refused"):
-            http.request("GET", "/")
+    with HttpTransport(host(TlsPolicy()), "http", free_port(), timeout=2) as http, pytest.raises(Unreachable, match="refused"):
+        http.request("GET", "/")
 
 
 def test_tls_to_a_plain_port_is_unreachable(server: Server) -> None:
-    with HttpTransport(host(TlsPolicy(verify=False)), "https", server.http, timeout=2) as http:
-        with pytest.raises(Unreachable, match="TLS handshake"):
-            http.request("GET", "/")
+    with HttpTransport(host(TlsPolicy(verify=False)), "https", server.http, timeout=2) as http, pytest.raises(Unreachable, match="TLS handshake"):
+        http.request("GET", "/")
 
 
 def test_read_timeout_is_transient(server: Server) -> None:
-    with HttpTransport(host(TlsPolicy()), "http", server.http, timeout=0.3) as http:
-        with pytest.raises(Transient, match="no answer"):
-            http.request("GET", "/slow")
+    with HttpTransport(host(TlsPolicy()), "http", server.http, timeout=0.3) as http, pytest.raises(Transient, match="no answer"):
+        http.request("GET", "/slow")
 
 
 def test_dropped_connection_is_transient(server: Server) -> None:
-    with HttpTransport(host(TlsPolicy()), "http", server.http, timeout=2) as http:
-        with pytest.raises(Transient, match="connection broken"):
-            http.request("GET", "/drop")
+    with HttpTransport(host(TlsPolicy()), "http", server.http, timeout=2) as http, pytest.raises(Transient, match="connection broken"):
+        http.request("GET", "/drop")
 
 
 def test_redirects_are_returned_not_followed(server: Server) -> None:

@@ -42,18 +42,14 @@ async def hello(stream: Stream) -> None:
     await stream.read_line()
 
 
-def start(lab: LabLoop, key: asyncssh.SSHKey, *, only: bytes | None = None) -> Server:
+def start(lab: LabLoop, key: asyncssh.SSHKey, *, only: tuple[str, ...] = ()) -> Server:
     server = Server(free_port(), key)
 
     def check(username: str, password: str) -> bool:
         server.logins.append(password)
         return username == "admin" and password == PASSWORD
 
-    served: Any = key
-    if only:  # offer a single host-key algorithm, as old firmware does
-        served = asyncssh.load_keypairs([key])[0]
-        served.host_key_algorithms = [only]
-    server.acceptor = lab.call(serve_ssh(server.port, served, check, hello))
+    server.acceptor = lab.call(serve_ssh(server.port, key, check, hello, host_key_algs=only))
     return server
 
 
@@ -67,7 +63,7 @@ def server(lab: LabLoop) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def rsa_sha1_server(lab: LabLoop) -> Iterator[Server]:
     """A server that offers nothing but `ssh-rsa` (SHA-1) host-key signatures (Polycom)."""
-    running = start(lab, make_host_key("ssh-rsa"), only=b"ssh-rsa")
+    running = start(lab, make_host_key("ssh-rsa"), only=("ssh-rsa",))
     yield running
     running.acceptor.close()
 

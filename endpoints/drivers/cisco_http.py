@@ -20,11 +20,17 @@ from http.cookies import CookieError, SimpleCookie
 from typing import ClassVar, Literal
 
 import httpx
+from lxml import etree
 
 from endpoints.drivers import cisco_xapi as xapi
 from endpoints.drivers.base import Driver, Identity, Write
 from endpoints.errors import (
-    AuthenticationFailed, ProtocolError, SettingRefused, Transient, Unsupported,
+    AuthenticationFailed,
+    DeviceError,
+    ProtocolError,
+    SettingRefused,
+    Transient,
+    Unsupported,
 )
 from endpoints.host import Credentials, Host
 from endpoints.secrets import MASK, Secret, redact
@@ -32,7 +38,7 @@ from endpoints.transports.http import HttpTransport
 
 log = logging.getLogger(__name__)
 
-_OPEN: "weakref.WeakSet[CiscoHttpDriver]" = weakref.WeakSet()
+_OPEN: weakref.WeakSet[CiscoHttpDriver] = weakref.WeakSet()
 
 
 @atexit.register
@@ -58,7 +64,6 @@ class CiscoHttpDriver(Driver):
         self.port = host.port(self.scheme, 443 if self.scheme == "https" else 80)
         self._http: HttpTransport | None = None
         self._cookie: tuple[str, str] | None = None  # (name, value) of the XMLAPI session
-        self._basic_only = False  # TC 7: Basic auth on every request
         self._identity: Identity | None = None
 
     # --- session ---------------------------------------------------------------------------
@@ -87,7 +92,7 @@ class CiscoHttpDriver(Driver):
             try:
                 response = http.request("POST", "/xmlapi/session/end", headers=_cookie_header(cookie))
                 log.debug("%s: XMLAPI session ended (%s)", self.host.name, response.status_code)
-            except Exception as exc:  # the session may leak; say so, never raise from close
+            except (DeviceError, OSError) as exc:  # the session may leak: say so, never raise from close
                 log.warning("%s: could not end the XMLAPI session: %s", self.host.name, exc)
         http.close()
 
@@ -100,11 +105,11 @@ class CiscoHttpDriver(Driver):
                 log.debug("%s: XMLAPI session opened", self.host.name)
                 return
         self._check_https_redirect(response)
-        if response.status_code in (301, 302, 303, 307, 308, 404) or response.status_code in (200, 204):
-            self._basic_only = True  # TC 7: no sessions; Basic auth per request
+        if response.status_code in (200, 204, 301, 302, 303, 307, 308, 404):
+            # TC 7: no sessions, so Basic auth goes with every request (no cookie kept)
             log.debug("%s: no XMLAPI sessions (%s): Basic auth per request", self.host.name,
                       response.status_code)
-            self._get("Status", "SystemUnit")  # proves the credentials now, not at first use
+            self.identity()  # proves the credentials now, not at first use
             return
         self._raise_for(response, "session login")
 
@@ -161,17 +166,17 @@ class CiscoHttpDriver(Driver):
 
     def _values(self, root: str, paths: Sequence[str]) -> dict[str, str | None]:
         found: dict[str, str | None] = {}
-        documents: dict[str, object] = {}
+        documents: dict[str, etree._Element] = {}
         for path in paths:
             top = xapi.split_path(path)[0][0]
             if top not in documents:
                 documents[top] = self._get(root, top)
-            value = xapi.find_value(documents[top], path)  # type: ignore[arg-type]
+            value = xapi.find_value(documents[top], path)
             found[path] = value
             log.debug("%s: %s %s = %r", self.host.name, root, path, value)
         return found
 
-    def _get(self, root: str, top: str) -> object:
+    def _get(self, root: str, top: str) -> etree._Element:
         response = self._request("GET", "/getxml", params={"location": f"/{root}/{top}"})
         return xapi.parse_xml(response.content)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import logging
-import socket
 import time
 from collections.abc import Sequence
 from typing import ClassVar
@@ -68,7 +67,7 @@ class CiscoSshDriver(Driver):
             try:
                 channel.sendall(b"bye\n")
                 channel.close()
-            except Exception:  # already gone
+            except (OSError, paramiko.SSHException, EOFError):  # already gone
                 log.debug("%s: shell already closed", self.host.name)
         if ssh is not None:
             ssh.close()
@@ -157,7 +156,7 @@ class CiscoSshDriver(Driver):
                 raise Transient(f"{self.host.name}: no complete answer within {self.timeout:g} s")
             try:
                 chunk = self._channel.recv(65536)
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 raise Transient(f"{self.host.name}: no answer within {self.timeout:g} s") from None
             except (OSError, paramiko.SSHException) as exc:
                 raise Transient(f"{self.host.name}: the SSH session broke: {exc}") from None

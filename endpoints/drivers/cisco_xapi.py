@@ -122,7 +122,7 @@ def configuration_document(writes: Sequence[tuple[str, str]]) -> bytes:
     root = etree.Element("Configuration")
     for path, value in writes:
         _leaf(root, split_path(path)).text = value
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
 
 
 def command_document(path: str, params: Mapping[str, str]) -> bytes:
@@ -132,7 +132,7 @@ def command_document(path: str, params: Mapping[str, str]) -> bytes:
     action.set("command", "True")
     for key, value in params.items():
         etree.SubElement(action, key).text = value
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
 
 
 def _leaf(root: etree._Element, tokens: list[Token]) -> etree._Element:

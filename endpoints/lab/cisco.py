@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,7 +133,7 @@ class CiscoDevice(SimDevice):
                     for leaf in self.leaves if matches_prefix(leaf, tokens)]
 
     def configure(self, items: Sequence[tuple[Sequence[Token], str]], *, count: bool = True,
-                  leaf_for: Any = None) -> list[ConfigError]:
+                  leaf_for: Callable[[Sequence[Token]], Leaf | None] | None = None) -> list[ConfigError]:
         """Set leaves as one request: an unknown path refuses the whole request (nothing is
         set); otherwise every legal value is set and each illegal one reported.
         UNSURE (cisco.md §10.4): how a real codec treats a mixed document."""
@@ -187,8 +187,8 @@ class CiscoDevice(SimDevice):
         with self.lock:
             self._values.clear()
             self.admin_password = ""
+            self.counters.sessions_open -= len(self.sessions)  # SSH sessions end at the restart
             self.sessions.clear()
-            self.counters.sessions_open = 0
             self.last_login = None
             self.registration.reset()
             self.renew_identity()
@@ -349,7 +349,8 @@ class CiscoDevice(SimDevice):
         for protocol, port in ports.items():
             if protocol in ("http", "https"):
                 tls = self.certificate if protocol == "https" else None
-                self._servers.append(await serve_http(make_app(self, secure=tls is not None), port, tls=tls))
+                app = make_app(self, secure=tls is not None)
+                self._servers.append(await serve_http(app, port, tls=tls, counters=self.counters))
             elif protocol == "ssh":
                 shell = Shell(self)
                 self._servers.append(await serve_ssh(port, self.host_key, self.check_password, shell.run))
@@ -416,4 +417,4 @@ def _xpath(root: str, tokens: Sequence[Token]) -> str:
 
 
 def _now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

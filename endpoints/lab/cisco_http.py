@@ -15,7 +15,11 @@ from aiohttp import web
 from lxml import etree
 
 from endpoints.lab.cisco_tree import (
-    Token, matches_document, parse_location, render_document, render_valuespace,
+    Token,
+    matches_document,
+    parse_location,
+    render_document,
+    render_valuespace,
 )
 
 if TYPE_CHECKING:
@@ -29,7 +33,7 @@ _NGINX_503 = ("<html>\r\n<head><title>503 Service Temporarily Unavailable</title
               "</body>\r\n</html>\r\n")
 
 
-def make_app(device: "CiscoDevice", *, secure: bool) -> web.Application:
+def make_app(device: CiscoDevice, *, secure: bool) -> web.Application:
     api = _Api(device, secure)
     app = web.Application(middlewares=[api.middleware], client_max_size=1024 * 1024)
     app.router.add_get("/status.xml", api.status_document)
@@ -40,11 +44,16 @@ def make_app(device: "CiscoDevice", *, secure: bool) -> web.Application:
     app.router.add_route("*", "/formputxml", api.formputxml)
     app.router.add_post("/xmlapi/session/begin", api.session_begin)
     app.router.add_post("/xmlapi/session/end", api.session_end)
+    app.on_response_prepare.append(_server_header)
     return app
 
 
+async def _server_header(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = "nginx"  # codecs answer from nginx (CE9.2 guide, cisco.md §1.3)
+
+
 class _Api:
-    def __init__(self, device: "CiscoDevice", secure: bool) -> None:
+    def __init__(self, device: CiscoDevice, secure: bool) -> None:
         self.device, self.secure = device, secure
 
     # --- every request ---------------------------------------------------------------------
@@ -207,7 +216,7 @@ def _tokens(leaf: etree._Element, root: etree._Element) -> list[Token]:
     return tokens
 
 
-def _configuration_errors(errors: list["ConfigError"]) -> str:
+def _configuration_errors(errors: list[ConfigError]) -> str:
     """UNSURE shapes (cisco.md §1.5): a bad path fails the document with Reason/XPath; an
     illegal value comes back as the leaf marked error="True"."""
     if errors[0].reason.startswith("No match"):
@@ -223,7 +232,7 @@ def _configuration_errors(errors: list["ConfigError"]) -> str:
         node.set("error", "True")
         node.text = error.reason
     etree.indent(root, space="    ")
-    return '<?xml version="1.0"?>\n' + etree.tostring(root, encoding="unicode") + "\n"
+    return '<?xml version="1.0"?>\n' + str(etree.tostring(root, encoding="unicode")) + "\n"
 
 
 def _wrap(root: str, lines: list[str], status: str | None = None) -> str:

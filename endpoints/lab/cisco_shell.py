@@ -24,7 +24,7 @@ _END_OK = ["** end", "", "OK"]
 
 
 class Shell:
-    def __init__(self, device: "CiscoDevice") -> None:
+    def __init__(self, device: CiscoDevice) -> None:
         self.device = device
 
     async def run(self, stream: Stream) -> None:
@@ -52,6 +52,7 @@ class Shell:
                 return
             if echo[0]:
                 stream.write(line + nl)
+            self.device.counters.requests += 1
             reply, close = self.execute(line, echo)
             await self._pause()
             if reply:

@@ -72,8 +72,10 @@ def status(folder: Path, console: Console, as_json: bool) -> list[dict[str, Any]
 
         console.print_json(json.dumps(rooms))
         return rooms
-    table = Table("room", "model", "transport", "registration", "writes", "attempts", "logins failed", "SIP",
+    table = Table("room", "model", "transport", "registration", "writes", "attempts", "failed logins", "SIP",
                   box=None, pad_edge=False)
+    if not console.is_terminal:
+        console.width = max(console.width, 180)
     for room in rooms:
         reg = room["registration"] + (f" ({room['failure']})" if room["failure"] else "")
         if room["locked"]:
@@ -84,11 +86,18 @@ def status(folder: Path, console: Console, as_json: bool) -> list[dict[str, Any]
     return rooms
 
 
+SUMMARY = {"uri": ("URI", "sipusername"), "proxy": ("Proxy 1 Address", "sipproxyserver"),
+           "transport": ("DefaultTransport", "siptransportprotocol")}
+
+
 def _sip_summary(settings: dict[str, Any]) -> str:
-    wanted = ("uri", "sipusername", "proxy", "transport")
-    parts = [f"{k.split()[-1] if ' ' in k else k}={v}" for k, v in settings.items()
-             if any(w in k.lower().replace(" ", "") for w in wanted) and v not in ("", None)]
-    return ", ".join(parts[:4])
+    """URI, proxy and transport, whatever the vendor calls them."""
+    parts = []
+    for label, suffixes in SUMMARY.items():
+        value = next((v for k, v in settings.items() if k.endswith(suffixes) and v), "")
+        if value:
+            parts.append(f"{label}={value}")
+    return " ".join(parts) or "-"
 
 
 def reset(folder: Path, room: str, console: Console) -> None:

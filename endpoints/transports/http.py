@@ -14,11 +14,11 @@ import logging
 import socket
 import ssl
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import httpx
 
-from endpoints.errors import DeviceError, TLSVerifyFailed, Transient, Unreachable
+from endpoints.errors import DeviceError, InputError, TLSVerifyFailed, Transient, Unreachable
 from endpoints.host import Host
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,10 @@ class HttpTransport:
     def close(self) -> None:
         try:
             self._client.close()
-        except Exception:  # closing must never hide the real outcome
+        except (OSError, httpx.HTTPError):  # closing must never hide the real outcome
             log.debug("%s: error while closing the HTTP client", self.host.name, exc_info=True)
 
-    def __enter__(self) -> "HttpTransport":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -95,8 +95,12 @@ class HttpTransport:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         else:
-            context = ssl.create_default_context(cafile=str(tls.ca_bundle) if tls.ca_bundle else None)
-        context.sslsocket_class = _socket_class(self._check_certificate)  # type: ignore[misc]
+            try:
+                context = ssl.create_default_context(cafile=str(tls.ca_bundle) if tls.ca_bundle else None)
+            except (OSError, ssl.SSLError) as exc:
+                raise InputError(f"cannot load the CA bundle {tls.ca_bundle}: {_reason(exc)}",
+                                 file=self.host.source, key="tls_verify") from None
+        context.sslsocket_class = _socket_class(self._check_certificate)
         return context
 
     def _check_certificate(self, der: bytes) -> None:
@@ -121,7 +125,7 @@ class HttpTransport:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        context.sslsocket_class = _socket_class(self._record_only)  # type: ignore[misc]
+        context.sslsocket_class = _socket_class(self._record_only)
         self._client.close()
         self._client = self._new_client(context)
         self.key_changed = True

@@ -17,14 +17,20 @@ import os
 import socket
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import paramiko
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from endpoints.errors import (
-    AuthenticationFailed, DeviceError, HostKeyChanged, HostKeyUnknown, ProtocolError, Transient,
+    AuthenticationFailed,
+    DeviceError,
+    HostKeyChanged,
+    HostKeyUnknown,
+    ProtocolError,
+    Transient,
     Unreachable,
 )
 from endpoints.host import Credentials, Host
@@ -60,13 +66,14 @@ class _Sha1RsaKey(paramiko.RSAKey):
         signature = signature.rjust((key.key_size + 7) // 8, b"\0")
         try:
             key.verify(signature, data, padding.PKCS1v15(), hashes.SHA1())
-        except Exception:
+        except InvalidSignature:
             return False
         return True
 
 
 class _Transport(paramiko.Transport):
-    _key_info = {**paramiko.Transport._key_info, "ssh-rsa": _Sha1RsaKey}
+    _key_info: ClassVar[dict[str, type[paramiko.PKey]]] = {
+        **paramiko.Transport._key_info, "ssh-rsa": _Sha1RsaKey}
 
 
 class SshTransport:
@@ -131,10 +138,10 @@ class SshTransport:
             return
         try:
             transport.close()
-        except Exception:  # closing must never hide the real outcome
+        except (OSError, paramiko.SSHException, EOFError):  # closing must never hide the real outcome
             log.debug("%s: error while closing SSH", self._where, exc_info=True)
 
-    def __enter__(self) -> "SshTransport":
+    def __enter__(self) -> Self:
         self.open()
         return self
 
@@ -152,7 +159,7 @@ class SshTransport:
             return socket.create_connection((self.host.address, self.port), timeout=self.timeout)
         except socket.gaierror:
             raise Unreachable(f"{self._where}: cannot resolve {self.host.address}") from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise Unreachable(f"{self._where}: connection timed out") from None
         except ConnectionRefusedError:
             raise Unreachable(f"{self._where}: connection refused (is SSH enabled?)") from None
