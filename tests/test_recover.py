@@ -85,3 +85,30 @@ def test_a_changed_key_on_a_room_not_reset_stays_a_hard_failure(make_lab, tmp_pa
     assert all("not factory reset" in h["error"] for h in report.values())
     assert (lab.folder / "known_hosts").read_text() == known_hosts
     assert {name: room.device.counters.writes for name, room in lab.rooms.items()} == writes
+
+
+def test_recover_pushes_the_operators_whole_profile(make_lab, tmp_path: Path) -> None:
+    lab: Lab = make_lab([RoomSpec("ce-room", "SX20", "https"), RoomSpec("tc-room", "SX80", "ssh")])
+    mine = tmp_path / "profiles"
+    mine.mkdir()
+    (mine / "acme-ce.yaml").write_text("name: acme-ce\nextends: cisco-ce\nsettings:\n"
+                                       "  - setting: SystemUnit Name\n    value: '{host.name}'\n"
+                                       "  - setting: Time Zone\n    value: Europe/Berlin\n")
+    (mine / "acme-tc.yaml").write_text("name: acme-tc\nextends: cisco-tc\nsettings:\n"
+                                       "  - setting: SystemUnit Name\n    value: '{host.name}'\n"
+                                       "  - setting: NetworkServices NTP Address\n    value: ntp.example.com\n")
+    runs = tmp_path / "state" / "runs"
+    first = cli("apply", "-i", str(lab.inventory_path), "--profiles", str(mine), "--run-dir", str(runs))
+    assert first.exit_code == 0, first.output
+    for name in lab.rooms:
+        reset(lab, name)
+    result = cli("recover", "-i", str(lab.inventory_path), "--profiles", str(mine), "--report",
+                 str(tmp_path / "r.json"), "--run-dir", str(runs))
+    assert result.exit_code == 0, result.output
+    report = hosts(tmp_path / "r.json")
+    assert report["ce-room"]["profile"] == "acme-ce" and report["tc-room"]["profile"] == "acme-tc"
+    ce, tc = lab.rooms["ce-room"].device, lab.rooms["tc-room"].device
+    assert ce.value("SystemUnit Name") == "ce-room" and ce.value("Time Zone") == "Europe/Berlin"  # type: ignore[attr-defined]
+    assert tc.value("SystemUnit Name") == "tc-room"  # type: ignore[attr-defined]
+    assert tc.value("NetworkServices NTP Address") == "ntp.example.com"  # type: ignore[attr-defined]
+    assert all(h["recovered"] and h["registration"]["state"] == "registered" for h in report.values())

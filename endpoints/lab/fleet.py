@@ -262,6 +262,7 @@ class Lab:
                 "ports": room.ports, "registration": phase, "failure": failure,
                 "locked": self.service.locked(room.spec.number),
                 "writes": counters.writes, "attempts": room.device.registration.attempts,
+                "requests": counters.requests,
                 "logins_failed": counters.logins_failed, "sessions_open": counters.sessions_open,
                 "settings": room.device.snapshot(),
             })

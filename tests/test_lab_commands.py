@@ -1,0 +1,85 @@
+"""`endpoints lab up|status|reset|down` and `endpoints demo`, as a user runs them."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from endpoints.inventory import load_inventory
+
+
+def endpoints(*words: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "endpoints", *words], capture_output=True, text=True, cwd=cwd,
+                          timeout=240)
+
+
+def test_lab_up_status_reset_down(tmp_path: Path) -> None:
+    folder = tmp_path / "lab"
+    started = endpoints("lab", "up", "--rooms", "9", "--detach", "--dir", str(folder), "--delay", "0.3")
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        inventory = load_inventory(folder / "inventory.yaml")
+        assert len(inventory.hosts) == 9
+        models = {h.model for h in inventory.hosts.values()}
+        assert {"SX10", "SX20", "SX80", "Group 550", "HDX 7000"} <= models
+        assert {h.transport for h in inventory.hosts.values()} == {"http", "https", "ssh", "rest", "telnet"}
+        assert all(h.device_credentials.password and h.device_credentials.password.source.startswith("file:")
+                   for h in inventory.hosts.values())
+        assert all(h.tls.pin for h in inventory.hosts.values() if h.transport in ("https", "rest"))
+
+        applied = endpoints("apply", "-i", str(folder / "inventory.yaml"), "--run-dir", str(tmp_path / "s" / "runs"))
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        rooms = json.loads(endpoints("lab", "status", "--json", "--dir", str(folder)).stdout)
+        assert {r["registration"] for r in rooms} == {"registered"}
+        table = endpoints("lab", "status", "--dir", str(folder)).stdout
+        assert "room-a001" in table and "registered" in table and "proxy=sip2-ec.huaweicloud.com:5061" in table
+
+        reset = endpoints("lab", "reset", "room-a001", "--dir", str(folder))
+        assert reset.returncode == 0, reset.stderr
+        rooms = {r["room"]: r for r in json.loads(endpoints("lab", "status", "--json", "--dir", str(folder)).stdout)}
+        assert rooms["room-a001"]["registration"] == "inactive"
+        assert rooms["room-a002"]["registration"] == "registered"
+        unknown = endpoints("lab", "reset", "room-zzz", "--dir", str(folder))
+        assert unknown.returncode == 1 and "room-zzz" in unknown.stderr
+    finally:
+        down = endpoints("lab", "down", "--dir", str(folder))
+    assert down.returncode == 0
+    assert not (folder / "manifest.json").exists()
+    gone = endpoints("lab", "status", "--dir", str(folder))
+    assert gone.returncode == 1 and "no lab is running" in gone.stderr
+
+
+def test_lab_from_a_spec_file(tmp_path: Path) -> None:
+    spec = tmp_path / "fleet.yaml"
+    spec.write_text(yaml.safe_dump({"delay": 0.2, "rooms": [
+        {"name": "boardroom", "model": "SX80", "transport": "ssh", "software": "TC7.3.6.b3d8e2c"},
+        {"name": "old-hdx", "model": "HDX 6000", "transport": "telnet", "software": "3.1.5-5000"},
+    ]}))
+    folder = tmp_path / "lab"
+    assert endpoints("lab", "up", "--spec", str(spec), "--detach", "--dir", str(folder)).returncode == 0
+    try:
+        report = tmp_path / "r.json"
+        result = endpoints("apply", "-i", str(folder / "inventory.yaml"), "--report", str(report),
+                           "--run-dir", str(tmp_path / "s" / "runs"))
+        hosts = json.loads(report.read_text())["hosts"]
+        assert result.returncode == 0, result.stdout
+        assert hosts["boardroom"]["profile"] == "cisco-tc"
+        old = hosts["old-hdx"]
+        assert old["status"] == "changed" and "below the tested minimum 3.1.7" in old["advice"]
+        assert "content sharing" in old["advice"]
+    finally:
+        endpoints("lab", "down", "--dir", str(folder))
+
+
+def test_the_demo_runs_to_the_end(tmp_path: Path) -> None:
+    result = endpoints("demo", "--keep", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout
+    for part in ("endpoints plan", "endpoints apply", "403 Forbidden", "advice:", "demo complete",
+                 "0 writes and 0 registration attempts"):
+        assert part in output, part
+    for secret in (tmp_path / "demo" / "lab" / "secrets").iterdir():
+        assert secret.read_text() not in output
