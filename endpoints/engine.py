@@ -365,7 +365,9 @@ class RoomJob:
     def _poll(self) -> float | None:
         assert self.profile is not None and self.polling_until is not None
         try:
-            with self._driver() as driver:
+            driver = self._driver()
+            with closing(driver):
+                driver.open_for_status()
                 registration = self._registration(driver, self.profile)
         except (Transient, Unreachable) as error:  # a codec may be busy right after a change
             self.events.emit(self.host.name, "poll-error", error=str(error))

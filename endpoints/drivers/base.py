@@ -83,6 +83,11 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    def open_for_status(self) -> None:
+        """Open for a few status reads only (registration polls); a driver may do less than
+        `open()` here, e.g. no API session. Errors as for `open()`."""
+        self.open()
+
     @abc.abstractmethod
     def identity(self) -> Identity: ...
 

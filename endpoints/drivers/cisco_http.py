@@ -81,6 +81,13 @@ class CiscoHttpDriver(Driver):
             self.key_changed = True
             self.presented_key = f"sha256:{self._http.presented_fingerprint}"
 
+    def open_for_status(self) -> None:
+        """A registration poll is one getxml: Basic auth on it, no session (1 request, not 3),
+        which also keeps polls out of the device's small session pool."""
+        self._http = HttpTransport(self.host, self.scheme, self.port, timeout=self.timeout,
+                                   trust_changed_key=self.trust_changed_key)
+        _OPEN.add(self)
+
     def close(self) -> None:
         """End the XMLAPI session and drop the connection; never raises."""
         http, self._http = self._http, None
