@@ -83,3 +83,38 @@ def test_the_demo_runs_to_the_end(tmp_path: Path) -> None:
         assert part in output, part
     for secret in (tmp_path / "demo" / "lab" / "secrets").iterdir():
         assert secret.read_text() not in output
+
+
+def test_devices_lock_logins_after_repeated_failures(make_lab) -> None:
+    from endpoints.errors import AuthenticationFailed
+    from endpoints.drivers import driver_class, family_of
+    from endpoints.host import Credentials
+    from endpoints.inventory import load_inventory
+    from endpoints.lab.fleet import Lab, RoomSpec
+    from endpoints.secrets import Secret
+
+    lab: Lab = make_lab([RoomSpec("cisco", "SX20", "http"), RoomSpec("poly", "Group 550", "rest")])
+    inventory = load_inventory(lab.inventory_path)
+    for name, room in lab.rooms.items():
+        room.device.lockout_after, room.device.lockout_seconds = 3, 0.5
+        host = inventory.hosts[name]
+        cls = driver_class(family_of(host.model or ""), host.transport or "")
+
+        def login(password: str) -> bool:
+            driver = cls(host, host.transport or "", credentials=Credentials("admin", Secret(password)), timeout=5)
+            try:
+                driver.open()
+                return True
+            except AuthenticationFailed:
+                return False
+            finally:
+                driver.close()
+
+        for _ in range(3):
+            assert not login("wrong")
+        assert room.device.logins_locked and room.device.counters.lockouts == 1
+        assert not login(lab.admin_password), f"{name}: the right password is refused while locked"
+        import time
+
+        time.sleep(0.6)
+        assert login(lab.admin_password), name

@@ -36,7 +36,7 @@ def test_recover_brings_back_exactly_the_reset_rooms(make_lab, tmp_path: Path) -
     lab: Lab = make_lab([RoomSpec(s.name, s.model, s.transport) for s in FLEET])
     runs = tmp_path / "state" / "runs"
     apply_all(lab, runs)
-    was_reset = ("ce-https", "tc-ssh", "group-ssh", "tc-http")
+    was_reset = ("ce-https", "tc-ssh", "group-ssh", "tc-http", "group-rest", "hdx-telnet")
     for name in was_reset:
         reset(lab, name)
         assert lab.rooms[name].device.admin_password != lab.admin_password

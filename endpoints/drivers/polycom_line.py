@@ -87,6 +87,13 @@ class PolycomLineDriver(Driver):
             secrets=[password] if password else [])
         try:
             self._session.login(self.credentials.username, password)
+        except BaseException:
+            # Not logged in: hang up without a word. An `exit` sent now would land at the
+            # device's password prompt and count as one more failed login towards its lockout.
+            session, self._session = self._session, None
+            session.close()
+            raise
+        try:
             self._serial = self._value(self._run(proto.simple("serialnum")), 1)
         except BaseException:
             self.close()

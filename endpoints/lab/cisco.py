@@ -192,15 +192,12 @@ class CiscoDevice(SimDevice):
             self.last_login = None
             self.registration.reset()
             self.renew_identity()
+            self.clear_lockout()
 
     # --- logins and sessions ---------------------------------------------------------------
 
     def check_password(self, username: str, password: str) -> bool:
-        ok = not self.faults.refuse_login and username == "admin" and password == self.admin_password
-        if not ok:
-            with self.lock:
-                self.counters.logins_failed += 1
-        return ok
+        return self.admit(not self.faults.refuse_login and username == "admin" and password == self.admin_password)
 
     def open_session(self) -> str | None:
         with self.lock:

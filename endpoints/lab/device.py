@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ class Counters:
     settings_written: list[str] = field(default_factory=list)  # paths, in order (never values)
     requests: int = 0  # HTTP requests and shell commands served (for the rollout benchmark)
     logins_failed: int = 0
+    lockouts: int = 0  # times the device locked its logins after repeated failures
     sessions_open: int = 0  # HTTP sessions / SSH / telnet connections open now
     sessions_max: int = 0
 
@@ -48,6 +50,10 @@ class Faults:
 
 class SimDevice(abc.ABC):
     vendor: str = ""
+    # Codecs lock logins after repeated failures (the reason `recover` tries a factory default
+    # only once). How many and for how long is not documented for these models: knobs.
+    lockout_after: int = 5
+    lockout_seconds: float = 60.0
 
     def __init__(self, name: str, model: str, *, service: MeetingService, serial: str,
                  admin_password: str = "", resolves_names: bool = True) -> None:
@@ -61,6 +67,8 @@ class SimDevice(abc.ABC):
         self._certificate: Certificate | None = None
         self.ports: dict[str, int] = {}  # protocol (http, https, ssh, telnet) -> port
         self.lock = threading.RLock()  # state is touched from the loop and from tests
+        self._failed_in_a_row = 0
+        self._locked_until = 0.0
 
     @abc.abstractmethod
     async def start(self, ports: dict[str, int]) -> None:
@@ -81,6 +89,29 @@ class SimDevice(abc.ABC):
     def factory_reset(self) -> None:
         """Settings to defaults, admin password to the factory default, new host key and
         certificate (the caller restarts the servers), Polycom back in its first-boot wizard."""
+
+    def admit(self, password_ok: bool) -> bool:
+        """Every login goes through here: counts failures and applies the login lockout."""
+        with self.lock:
+            now = time.monotonic()
+            if now < self._locked_until or not password_ok:
+                self.counters.logins_failed += 1
+                if now >= self._locked_until:
+                    self._failed_in_a_row += 1
+                    if self._failed_in_a_row >= self.lockout_after:
+                        self._locked_until, self._failed_in_a_row = now + self.lockout_seconds, 0
+                        self.counters.lockouts += 1
+                return False
+            self._failed_in_a_row = 0
+            return True
+
+    @property
+    def logins_locked(self) -> bool:
+        return time.monotonic() < self._locked_until
+
+    def clear_lockout(self) -> None:
+        with self.lock:
+            self._failed_in_a_row, self._locked_until = 0, 0.0
 
     def sip_changed(self) -> None:
         """A SIP credential, server, transport or enable setting changed: one attempt."""

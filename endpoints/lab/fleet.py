@@ -48,7 +48,7 @@ MIX: tuple[dict[str, Any], ...] = (
 HTTP_MIX: tuple[dict[str, Any], ...] = (
     {"model": "SX20", "transport": "https", "state": "factory"},
     {"model": "SX10", "transport": "http", "state": "stale"},
-    {"model": "Group 550", "transport": "rest", "state": "factory"},
+    {"model": "Group 550", "transport": "rest", "state": "factory", "also_ssh": False},
     {"model": "HDX 7000", "transport": "http", "state": "factory"},
 )
 
@@ -65,8 +65,13 @@ class RoomSpec:
     resolves_names: bool = True
     number: str = ""
     serial: str = ""
+    # A Group Series driven over REST leaves its first-boot wizard over SSH (no REST call
+    # for it is known), so REST rooms serve SSH too unless told otherwise.
+    also_ssh: bool | None = None
 
     def __post_init__(self) -> None:
+        if self.also_ssh is None:
+            self.also_ssh = self.transport == "rest"
         if not self.software:
             key = self.model if self.model.startswith("SX") else self.model.split()[0]
             self.software = DEFAULT_SOFTWARE[key]
@@ -179,8 +184,9 @@ class Lab:
 
     async def _serve_all(self) -> None:
         for room in self.rooms.values():
-            protocol = PROTOCOL[room.spec.transport]
-            room.ports = {protocol: free_port()}
+            room.ports = {PROTOCOL[room.spec.transport]: free_port()}
+            if room.spec.also_ssh:
+                room.ports["ssh"] = free_port()
             await room.device.start(dict(room.ports))
 
     async def _stop_all(self) -> None:

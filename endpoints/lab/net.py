@@ -44,9 +44,21 @@ class LabLoop:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def stop(self) -> None:
+        """End every session still running (as a power-off would), then the loop itself."""
         if self.loop.is_running():
+            try:
+                self.call(_cancel_other_tasks(), timeout=10)
+            except Exception:  # stopping must go on whatever a session did
+                pass
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(5)
+
+
+async def _cancel_other_tasks() -> None:
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 # --- TLS -------------------------------------------------------------------------------
@@ -191,7 +203,10 @@ async def serve_ssh(port: int, host_key: asyncssh.SSHKey, check: PasswordCheck, 
         except (asyncssh.BreakReceived, asyncssh.TerminalSizeChanged, ConnectionError):
             pass
         finally:
-            proc.exit(0)
+            try:
+                proc.exit(0)
+            except Exception:  # the connection or the loop may already be gone
+                pass
 
     key: asyncssh.SSHKey | asyncssh.SSHKeyPair = host_key
     if host_key_algs:  # asyncssh servers have no option for this; a restricted key pair does it

@@ -135,11 +135,8 @@ class PolycomDevice(SimDevice):
 
     def check_login(self, username: str, password: str) -> bool:
         # "Admin IDs are not case sensitive" (HDX admin guide); telnet asks no user name.
-        ok = (not self.faults.refuse_login and username.casefold() in ("", "admin")
-              and password == self.admin_password)
-        if not ok:
-            self.counters.logins_failed += 1
-        return ok
+        return self.admit(not self.faults.refuse_login and username.casefold() in ("", "admin")
+                          and password == self.admin_password)
 
     def session_opened(self) -> None:
         self.counters.sessions_open += 1
@@ -184,6 +181,7 @@ class PolycomDevice(SimDevice):
         self.rest_sessions.clear()
         self.registration.reset()
         self.renew_identity()
+        self.clear_lockout()
 
     # -- servers --
 

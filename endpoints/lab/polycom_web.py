@@ -212,10 +212,10 @@ class HdxWeb:
     @web.middleware
     async def authenticate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")
-        if header.startswith("Digest ") and self._digest_ok(request, header[7:]):
-            return await handler(request)
-        if header:
-            self.device.counters.logins_failed += 1
+        if header:  # any credentials but a valid digest count as a failed login
+            ok = header.startswith("Digest ") and self._digest_ok(request, header[7:])
+            if self.device.admit(ok):
+                return await handler(request)
         nonce = secrets.token_hex(16)
         self.nonces.add(nonce)
         challenge = f'Digest realm="{REALM}", qop="auth", nonce="{nonce}", algorithm=MD5'
