@@ -57,6 +57,8 @@ def test_lab_from_a_spec_file(tmp_path: Path) -> None:
     spec.write_text(yaml.safe_dump({"delay": 0.2, "rooms": [
         {"name": "boardroom", "model": "SX80", "transport": "ssh", "software": "TC7.3.6.b3d8e2c"},
         {"name": "old-hdx", "model": "HDX 6000", "transport": "telnet", "software": "3.1.5-5000"},
+        {"name": "tc6", "model": "SX80", "transport": "https", "software": "TC6.3.1.a1b2c3d"},
+        {"name": "no-dns", "model": "SX10", "transport": "http", "resolves_names": False},
     ]}))
     folder = tmp_path / "lab"
     assert endpoints("lab", "up", "--spec", str(spec), "--detach", "--dir", str(folder)).returncode == 0
@@ -65,8 +67,12 @@ def test_lab_from_a_spec_file(tmp_path: Path) -> None:
         result = endpoints("apply", "-i", str(folder / "inventory.yaml"), "--report", str(report),
                            "--run-dir", str(tmp_path / "s" / "runs"))
         hosts = json.loads(report.read_text())["hosts"]
-        assert result.returncode == 0, result.stdout
-        assert hosts["boardroom"]["profile"] == "cisco-tc"
+        assert result.returncode == 2, result.stdout
+        assert hosts["boardroom"]["profile"] == "cisco-tc" and hosts["boardroom"]["status"] == "changed"
+        assert hosts["tc6"]["status"] == "failed" and "TC6.3.1" in hosts["tc6"]["error"]
+        assert "not one endpoints supports" in hosts["tc6"]["advice"]
+        assert hosts["no-dns"]["registration"] == {"state": "failed", "reason": "DNS lookup failed"}
+        assert "resolve-proxy" in hosts["no-dns"]["advice"]
         old = hosts["old-hdx"]
         assert old["status"] == "changed" and "below the tested minimum 3.1.7" in old["advice"]
         assert "content sharing" in old["advice"]

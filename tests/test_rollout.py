@@ -38,6 +38,18 @@ def report(path: Path) -> dict:  # type: ignore[type-arg]
 def test_a_mixed_fleet_goes_from_factory_to_registered_and_stays_put(make_lab, tmp_path: Path) -> None:
     lab: Lab = make_lab([RoomSpec(s.name, s.model, s.transport, state=s.state) for s in EVERY_API])
     runs = tmp_path / "state" / "runs"
+    facts = cli("facts", "-i", str(lab.inventory_path), "--report", str(tmp_path / "facts.json"), "--run-dir", str(runs))
+    assert facts.exit_code == 0, facts.output
+    for name, host in report(tmp_path / "facts.json")["hosts"].items():
+        room = lab.rooms[name]
+        assert (host["model"], host["serial"]) == (room.spec.model, room.spec.serial), name
+        assert host["software"] and host["profile"] and host["settings"], name
+    plan = cli("plan", "-i", str(lab.inventory_path), "--report", str(tmp_path / "plan.json"), "--run-dir", str(runs))
+    assert plan.exit_code == 0, plan.output
+    planned = report(tmp_path / "plan.json")["hosts"]
+    assert {n for n, h in planned.items() if h["status"] == "changed"} == {s.name for s in EVERY_API} - {"sx20-ok"}
+    assert counts(lab)[0] == 0
+
     first = cli("apply", "-i", str(lab.inventory_path), "--report", str(tmp_path / "first.json"),
                 "--run-dir", str(runs), "--verify-timeout", "30")
     assert first.exit_code == 0, first.output
@@ -56,6 +68,11 @@ def test_a_mixed_fleet_goes_from_factory_to_registered_and_stays_put(make_lab, t
     assert {h["status"] for h in report(tmp_path / "second.json")["hosts"].values()} == {"ok"}
     assert counts(lab) == (writes, attempts), "a second apply must write nothing and register nobody"
     assert all(d.counters.sessions_open == 0 for d in lab.devices())
+    verify = cli("verify", "-i", str(lab.inventory_path), "--report", str(tmp_path / "verify.json"),
+                 "--run-dir", str(runs))
+    assert verify.exit_code == 0, verify.output
+    assert {h["registration"]["state"] for h in report(tmp_path / "verify.json")["hosts"].values()} == {"registered"}
+    assert counts(lab) == (writes, attempts)
 
 
 def test_wrong_sip_password_fails_with_advice_after_exactly_one_attempt(make_lab, tmp_path: Path) -> None:
@@ -168,3 +185,20 @@ def test_limit_selects_rooms(make_lab, tmp_path: Path, pattern: str, expected: s
                  "--run-dir", str(tmp_path / "s" / "runs"))
     assert result.exit_code == 0, result.output
     assert set(report(tmp_path / "p.json")["hosts"]) == expected
+
+
+def test_transient_faults_are_retried_and_a_lasting_one_is_reported(make_lab, tmp_path: Path) -> None:
+    lab: Lab = make_lab([RoomSpec("busy", "SX20", "https"), RoomSpec("flaky", "SX10", "http"),
+                         RoomSpec("down", "SX20", "http")])
+    lab.rooms["busy"].device.faults.http_503 = 5  # more than the driver's own 503 retries
+    lab.rooms["flaky"].device.faults.drop = 1  # the first request is cut off
+    lab.rooms["down"].device.faults.http_503 = 10_000  # busy for good
+    result = cli("apply", "-i", str(lab.inventory_path), "--report", str(tmp_path / "r.json"),
+                 "--run-dir", str(tmp_path / "s" / "runs"))
+    hosts = report(tmp_path / "r.json")["hosts"]
+    assert hosts["busy"]["status"] == "changed" and hosts["flaky"]["status"] == "changed", result.output
+    assert hosts["down"]["status"] == "failed" and "503" in hosts["down"]["error"]
+    assert hosts["down"]["advice"]
+    assert result.exit_code == 2
+    events = next((tmp_path / "s" / "runs").glob("*-apply/events.jsonl")).read_text()
+    assert events.count('"host": "down", "event": "connect"') == 3  # first try and two retries
