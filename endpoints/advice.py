@@ -4,9 +4,18 @@ from __future__ import annotations
 import re
 
 from endpoints.drivers.base import Registration
-from endpoints.errors import (AuthenticationFailed, DeviceError, HostKeyChanged, HostKeyUnknown,
-                              ProtocolError, SettingRefused, TLSVerifyFailed, Transient, Unreachable,
-                              Unsupported)
+from endpoints.errors import (
+    AuthenticationFailed,
+    DeviceError,
+    HostKeyChanged,
+    HostKeyUnknown,
+    ProtocolError,
+    SettingRefused,
+    TLSVerifyFailed,
+    Transient,
+    Unreachable,
+    Unsupported,
+)
 
 LOCK_MINUTES = "15 to 30 minutes"
 
@@ -22,11 +31,11 @@ LOCKED = ("The number was refused repeatedly and is probably locked by the servi
 SILENT = ("The room did not register and its software gives no reason: check sip.number and sip.password, "
           "and that outbound TLS to the proxy on port 5061 is open.")
 
-_CREDENTIALS = re.compile(r"\b(40[013])\b|forbidden|unauthori[sz]ed|bad request|authenticat", re.I)
+_CREDENTIALS = re.compile(r"\b(40[013])\b|forbidden|unauthori[sz]ed|bad request|authenticat", re.IGNORECASE)
 _NETWORK = re.compile(r"\b(404|408|503|504)\b|send failed|time ?out|unable ?tls|unable ?tcp|couldn't connect|"
-                      r"unreachable|refused", re.I)
-_DNS = re.compile(r"dns", re.I)
-_LOCKED = re.compile(r"lock|\b423\b|too many", re.I)
+                      r"unreachable|refused", re.IGNORECASE)
+_DNS = re.compile(r"dns", re.IGNORECASE)
+_LOCKED = re.compile(r"lock|\b423\b|too many", re.IGNORECASE)
 
 
 def for_registration(registration: Registration, *, recent_failures: int = 0) -> str:

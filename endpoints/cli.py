@@ -17,11 +17,11 @@ from endpoints import engine, output
 from endpoints.errors import InputError
 from endpoints.events import EventLog, new_run_folder
 from endpoints.history import History
-from endpoints.trust import PinStore
 from endpoints.host import Host
 from endpoints.profiles import ProfileSet
 from endpoints.results import RunResult
 from endpoints.secrets import redact
+from endpoints.trust import PinStore
 
 EXIT_INPUT = 1
 
@@ -313,8 +313,7 @@ class _input_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> bool:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
         if isinstance(error, InputError):
             output.stderr_console().print(f"[red]error:[/] {error}", highlight=False)
             sys.exit(EXIT_INPUT)
-        return False

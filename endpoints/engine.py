@@ -22,13 +22,20 @@ from endpoints import advice
 from endpoints.desired import DesiredSip, desired_state
 from endpoints.drivers import driver_class, family_of
 from endpoints.drivers.base import Driver, Registration, Write
-from endpoints.errors import (AuthenticationFailed, DeviceError, HostKeyChanged, InputError, TLSVerifyFailed,
-                              Transient, Unreachable, Unsupported)
+from endpoints.errors import (
+    AuthenticationFailed,
+    DeviceError,
+    HostKeyChanged,
+    InputError,
+    TLSVerifyFailed,
+    Transient,
+    Unreachable,
+)
 from endpoints.events import EventLog
 from endpoints.history import Attempt, History
 from endpoints.host import Credentials, Host
 from endpoints.profiles import Profile, ProfileSet, Setting, below_minimum
-from endpoints.results import Change, HostResult, RunResult
+from endpoints.results import Change, HostResult, RunResult, Status
 from endpoints.secrets import Secret, SecretError
 from endpoints.trust import PinStore, replace_known_host
 
@@ -320,7 +327,7 @@ class RoomJob:
         assert self.desired is not None and self.desired.password is not None
         return self.history.fingerprint(self.desired.number, self.desired.password.reveal())
 
-    def _held_verdict(self, registration: Registration) -> None:
+    def _held_verdict(self, registration: Registration) -> float | None:
         assert self.held is not None
         self.result.status = "failed"
         when = time.strftime("%H:%M", time.localtime(self.held.when))
@@ -380,7 +387,8 @@ class RoomJob:
         self.poll_every = min(self.poll_every * 1.5, self.options.max_poll)
         return min(self.poll_every, max(0.0, self.polling_until - time.monotonic()))
 
-    def _verdict(self, registration: Registration, *, timed_out: bool = False) -> None:
+    def _verdict(self, registration: Registration, *, timed_out: bool = False) -> float | None:
+        """The room's final word on registration: never a further step."""
         self.result.registration = registration
         if self.sent_password:
             self.history.record(self._number(), Attempt(time.time(), self._fingerprint(),
@@ -402,11 +410,9 @@ class RoomJob:
         if isinstance(error, (Transient, Unreachable)) and self.tries < self.options.retries:
             self.tries += 1
             return 0.5 * 2 ** (self.tries - 1)
-        status = "unreachable" if isinstance(error, Unreachable) else "failed"
+        status: Status = "unreachable" if isinstance(error, Unreachable) else "failed"
         port_hint = f"{self.host.address} over {self.transport}"
         self.result.fail(status, str(error), advice.for_error(error, where=port_hint))
-        if isinstance(error, Unsupported):
-            self.result.status = "failed"
         return None
 
 

@@ -41,7 +41,7 @@ class EventLog:
     def emit(self, host: str, event: str, **fields: Any) -> None:
         if self._file is None:
             return
-        record = {"t": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds"),
+        record = {"t": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
                   "elapsed": round(time.monotonic() - self._start, 3), "host": host, "event": event}
         record.update(_plain(fields))
         line = json.dumps(record, ensure_ascii=False)

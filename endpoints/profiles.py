@@ -197,7 +197,7 @@ class ProfileSet:
         self.profiles = profiles
 
     @classmethod
-    def load(cls, extra_dirs: Sequence[Path] = ()) -> "ProfileSet":
+    def load(cls, extra_dirs: Sequence[Path] = ()) -> ProfileSet:
         raw: dict[str, tuple[ProfileModel, Any, str, bool]] = {}
         for folder, builtin in [(builtin_dir(), True)] + [(Path(d), False) for d in extra_dirs]:
             if not folder.is_dir():

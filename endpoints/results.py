@@ -42,7 +42,7 @@ class HostResult:
     recovered: bool = False
     seconds: float = 0.0
 
-    def fail(self, status: Status, error: str, advice: str | None) -> "HostResult":
+    def fail(self, status: Status, error: str, advice: str | None) -> HostResult:
         self.status, self.error, self.advice = status, error, advice
         return self
 
@@ -78,7 +78,7 @@ class RunResult:
     interrupted: bool = False
 
     def summary(self) -> dict[str, int]:
-        counts = {s: 0 for s in STATUSES}
+        counts: dict[str, int] = {s: 0 for s in STATUSES}
         for result in self.hosts.values():
             counts[result.status] += 1
         return counts

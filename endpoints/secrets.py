@@ -19,7 +19,7 @@ class SecretError(Exception):
 class Secret:
     """A password whose value is read only through `reveal()`."""
 
-    __slots__ = ("_literal", "_env", "_file", "_origin", "_value")
+    __slots__ = ("_env", "_file", "_literal", "_origin", "_value")
 
     def __init__(
         self,
@@ -89,7 +89,7 @@ class Secret:
         raise TypeError("secrets are not serialisable")
 
 
-def redact(text: str, secrets: "list[Secret] | tuple[Secret, ...]") -> str:
+def redact(text: str, secrets: list[Secret] | tuple[Secret, ...]) -> str:
     """Replace every resolvable secret value in text by the mask (defence in depth)."""
     for secret in secrets:
         try:

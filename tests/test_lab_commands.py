@@ -92,8 +92,8 @@ def test_the_demo_runs_to_the_end(tmp_path: Path) -> None:
 
 
 def test_devices_lock_logins_after_repeated_failures(make_lab) -> None:
-    from endpoints.errors import AuthenticationFailed
     from endpoints.drivers import driver_class, family_of
+    from endpoints.errors import AuthenticationFailed
     from endpoints.host import Credentials
     from endpoints.inventory import load_inventory
     from endpoints.lab.fleet import Lab, RoomSpec
@@ -106,7 +106,7 @@ def test_devices_lock_logins_after_repeated_failures(make_lab) -> None:
         host = inventory.hosts[name]
         cls = driver_class(family_of(host.model or ""), host.transport or "")
 
-        def login(password: str) -> bool:
+        def login(password: str, cls=cls, host=host) -> bool:  # type: ignore[no-untyped-def]
             driver = cls(host, host.transport or "", credentials=Credentials("admin", Secret(password)), timeout=5)
             try:
                 driver.open()

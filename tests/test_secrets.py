@@ -17,7 +17,7 @@ VALUE = "s3cr3t-Value-42"
 
 def test_a_secret_shows_only_its_source() -> None:
     secret = Secret(VALUE)
-    for text in (repr(secret), str(secret), f"{secret}", f"{secret!s}", "%s" % secret,
+    for text in (repr(secret), str(secret), f"{secret}", f"{secret!s}", "%s" % secret,  # noqa: UP031
                  json.dumps({"p": secret}, default=str)):
         assert VALUE not in text
     assert repr(Secret(env="X")) == "Secret(env:X)"

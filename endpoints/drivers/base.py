@@ -114,7 +114,7 @@ class Driver(abc.ABC):
     def finish_first_boot(self) -> None:
         """Leave the first-boot wizard (Polycom `oobcomplete`); nothing to do elsewhere."""
 
-    def __enter__(self) -> "Driver":
+    def __enter__(self) -> Driver:
         self.open()
         return self
 

@@ -86,7 +86,7 @@ class LabSpec:
     lock_seconds: float = 900.0
 
     @classmethod
-    def mixed(cls, count: int, *, http_only: bool = False, delay: float = 1.0, latency: float = 0.0) -> "LabSpec":
+    def mixed(cls, count: int, *, http_only: bool = False, delay: float = 1.0, latency: float = 0.0) -> LabSpec:
         mix = HTTP_MIX if http_only else MIX
         rooms = []
         for index in range(count):
@@ -97,7 +97,7 @@ class LabSpec:
         return cls(rooms, delay=delay, latency=latency)
 
     @classmethod
-    def load(cls, path: Path) -> "LabSpec":
+    def load(cls, path: Path) -> LabSpec:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         rooms = [RoomSpec(**room) for room in data.pop("rooms", [])]
         return cls(rooms, **data)
@@ -112,15 +112,15 @@ class Room:
 
 
 def make_device(spec: RoomSpec, service: MeetingService, admin_password: str) -> SimDevice:
-    common = dict(service=service, serial=spec.serial, admin_password=admin_password,
-                  resolves_names=spec.resolves_names)
     if spec.model.startswith("SX"):
         from endpoints.lab.cisco import CiscoDevice
 
-        return CiscoDevice(spec.name, spec.model, spec.software, **common)
+        return CiscoDevice(spec.name, spec.model, spec.software, service=service, serial=spec.serial,
+                           admin_password=admin_password, resolves_names=spec.resolves_names)
     from endpoints.lab.polycom import PolycomDevice
 
-    return PolycomDevice(spec.name, spec.model, spec.software, **common)
+    return PolycomDevice(spec.name, spec.model, spec.software, service=service, serial=spec.serial,
+                         admin_password=admin_password, resolves_names=spec.resolves_names)
 
 
 class Lab:
@@ -153,7 +153,7 @@ class Lab:
         self.loop.stop()
         self.loop = None
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         self.start()
         return self
 

@@ -89,7 +89,7 @@ def make_certificate(common_name: str) -> Certificate:
     """A self-signed certificate as codecs carry out of the box (CN = the unit's name)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

@@ -25,13 +25,13 @@ STALE = {
 }
 
 
-def profile_for(spec: "RoomSpec") -> Profile:
+def profile_for(spec: RoomSpec) -> Profile:
     vendor = next(v for prefix, v in VENDOR.items() if spec.model.startswith(prefix))
     identity = Identity("cisco" if vendor == "cisco" else "polycom", spec.model, spec.model, spec.software)
     return ProfileSet.load().select(identity, vendor)
 
 
-def preset_for(spec: "RoomSpec", sip_password: str, proxy: str) -> dict[str, str]:
+def preset_for(spec: RoomSpec, sip_password: str, proxy: str) -> dict[str, str]:
     if spec.state == "factory":
         return {}
     profile = profile_for(spec)
