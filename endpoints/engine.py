@@ -36,7 +36,7 @@ from endpoints.history import Attempt, History
 from endpoints.host import Credentials, Host
 from endpoints.profiles import Profile, ProfileSet, Setting, below_minimum
 from endpoints.results import Change, HostResult, RunResult, Status
-from endpoints.secrets import Secret, SecretError
+from endpoints.secrets import Secret, SecretError, redact
 from endpoints.trust import PinStore, replace_known_host
 
 Command = Literal["facts", "plan", "apply", "verify", "recover"]
@@ -72,6 +72,9 @@ def prepare(hosts: Sequence[Host], profiles: ProfileSet, options: Options) -> di
     for host in hosts:
         vendor = vendor_of(host, profiles)
         _resolve_secret(host, host.device_credentials.password, "device_credentials.password")
+        if options.command == "recover" and host.device_credentials.password is None:
+            raise InputError("recover restores the admin password from the inventory: set it",
+                             file=host.source, key="device_credentials.password")
         desired = None
         if options.needs_sip:
             desired = desired_state(host, resolve_proxy=options.resolve_proxy)
@@ -148,8 +151,15 @@ class RoomJob:
     def _finish(self) -> None:
         self.done = True
         self.result.seconds = time.monotonic() - self.started
+        secrets = list(self.host.secrets())  # defence in depth: no message may carry a secret
+        for field in ("error", "advice"):
+            text = getattr(self.result, field)
+            if text:
+                setattr(self.result, field, redact(text, secrets))
+        self.result.warnings = [redact(w, secrets) for w in self.result.warnings]
         self.events.emit(self.host.name, "verdict", status=self.result.status, error=self.result.error,
-                         advice=self.result.advice,
+                         advice=self.result.advice, seconds=round(self.result.seconds, 3),
+                         recovered=self.result.recovered,
                          registration=self.result.registration.state if self.result.registration else None)
 
     # -- main step -------------------------------------------------------------------------

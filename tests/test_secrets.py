@@ -63,3 +63,24 @@ def test_event_log_and_report_never_carry_a_secret(tmp_path: Path) -> None:
     result = HostResult("room", status="changed", changes=[Change("SIP Authentication Password", None, secret, True)])
     report = json.dumps(RunResult("apply", {"room": result}).to_json())
     assert VALUE not in report and MASK in report
+
+
+def test_a_secret_in_a_device_error_never_reaches_the_report(tmp_path: Path) -> None:
+    from endpoints.engine import Options, RoomJob
+    from endpoints.errors import DeviceError
+    from endpoints.history import History
+    from endpoints.host import Credentials, Host, SipVars
+    from endpoints.profiles import ProfileSet
+
+    host = Host("room", "127.0.0.1", model="SX20", transport="http",
+                device_credentials=Credentials("admin", Secret("device-" + VALUE)),
+                sip=SipVars(number="+99111612345", password=Secret(VALUE)))
+    job = RoomJob(host, None, ProfileSet.load(), Options("facts"), EventLog(None), History(None))
+
+    def leaky_main() -> None:
+        raise DeviceError(f"the device echoed {VALUE} and device-{VALUE}")
+
+    job._main = leaky_main  # type: ignore[method-assign]
+    assert job.step() is None
+    report = json.dumps(job.result.to_json())
+    assert VALUE not in report and MASK in report
