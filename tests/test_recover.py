@@ -112,3 +112,25 @@ def test_recover_pushes_the_operators_whole_profile(make_lab, tmp_path: Path) ->
     assert tc.value("SystemUnit Name") == "tc-room"  # type: ignore[attr-defined]
     assert tc.value("NetworkServices NTP Address") == "ntp.example.com"  # type: ignore[attr-defined]
     assert all(h["recovered"] and h["registration"]["state"] == "registered" for h in report.values())
+
+
+def test_operator_settings_on_polycom_use_the_firmwares_own_commands(make_lab, tmp_path: Path) -> None:
+    lab: Lab = make_lab([RoomSpec("group", "Group 550", "ssh"), RoomSpec("hdx", "HDX 7000", "http"),
+                         RoomSpec("rest", "Group 550", "rest")])
+    mine = tmp_path / "profiles"
+    mine.mkdir()
+    for base in ("polycom-group", "polycom-hdx"):
+        (mine / f"acme-{base}.yaml").write_text(
+            f"name: acme-{base}\nextends: {base}\nsettings:\n"
+            "  - setting: systemname\n    value: 'ACME {host.name}'\n    via: {rest: system.info.systemname}\n")
+    runs = tmp_path / "state" / "runs"
+    result = cli("apply", "-i", str(lab.inventory_path), "--profiles", str(mine), "--report", str(tmp_path / "r.json"),
+                 "--run-dir", str(runs))
+    assert result.exit_code == 0, result.output
+    for name, room in lab.rooms.items():
+        assert room.device.value("system.info.systemname") == f"ACME {name}", name  # type: ignore[attr-defined]
+    changes = {n: [c["setting"] for c in h["changes"]] for n, h in hosts(tmp_path / "r.json").items()}
+    assert all("systemname" in found for found in changes.values()), changes
+    again = cli("apply", "-i", str(lab.inventory_path), "--profiles", str(mine), "--report",
+                str(tmp_path / "r2.json"), "--run-dir", str(runs))
+    assert {h["status"] for h in hosts(tmp_path / "r2.json").values()} == {"ok"}, again.output

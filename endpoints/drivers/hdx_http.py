@@ -145,7 +145,8 @@ class HdxHttpDriver(Driver):
     def read(self, paths: Sequence[str]) -> dict[str, str | None]:
         names = {path: setting_name(path) for path in paths}
         readable = [name for name in dict.fromkeys(names.values()) if name not in proto.WRITE_ONLY]
-        replies = dict(zip(readable, self.run([f"systemsetting get {n}" for n in readable]))) if readable else {}
+        commands = [proto.get_setting(n).text for n in readable]
+        replies = dict(zip(readable, self.run(commands))) if readable else {}
         values: dict[str, str | None] = {}
         for path, name in names.items():
             reply = replies.get(name)
@@ -155,7 +156,7 @@ class HdxHttpDriver(Driver):
     def _value(self, reply: Reply, name: str) -> str:
         if reply.error:
             raise ProtocolError(f"{self.host.name}: '{reply.command}': {reply.error}")
-        return reply.value(("systemsetting", name))
+        return reply.value(proto.get_setting(name).replies[0])
 
     def status(self, paths: Sequence[str]) -> dict[str, str | None]:
         if self._http is None:
@@ -189,7 +190,7 @@ class HdxHttpDriver(Driver):
         reply = self._one(command.text, shown=command.shown)
         if reply.error:
             raise SettingRefused(write.path, reply.error.replace(value, MASK) if secret else reply.error)
-        kept = reply.value(("systemsetting", name))
+        kept = reply.value(command.replies[0])
         if not secret and kept.casefold() != value.casefold():
             raise SettingRefused(write.path, f"the device kept {kept!r}")
 

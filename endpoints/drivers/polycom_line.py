@@ -172,7 +172,8 @@ class PolycomLineDriver(Driver):
         values: dict[str, str | None] = {}
         for path in paths:
             name = setting_name(path)
-            values[path] = None if name in proto.WRITE_ONLY else self._optional(proto.get_setting(name), 2)
+            values[path] = None if name in proto.WRITE_ONLY else \
+                self._optional(proto.get_setting(name), proto.value_position(name))
         return values
 
     def status(self, paths: Sequence[str]) -> dict[str, str | None]:
@@ -206,7 +207,7 @@ class PolycomLineDriver(Driver):
             lines = self._run(command)
         except proto.CommandRefused as refused:
             raise SettingRefused(write.path, refused.reason) from None
-        kept = self._value(lines, 2)
+        kept = self._value(lines, proto.value_position(name))
         if not secret and kept.casefold() != value.casefold():
             raise SettingRefused(write.path, f"the device kept {kept!r}")
 

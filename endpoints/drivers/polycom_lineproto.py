@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from endpoints.drivers.polycom_commands import CONFIG_COMMANDS
 from endpoints.errors import AuthenticationFailed, ProtocolError, Transient, Unreachable
 from endpoints.secrets import MASK
 
@@ -35,6 +36,7 @@ SETTINGS: dict[str, str] = {
 }
 WRITE_ONLY = frozenset({"sippassword"})  # the table has no `get` form for it
 NAME_OF_KEY = {key: name for name, key in SETTINGS.items()}
+NAME_OF_KEY.update({key: name for name, (_, key) in CONFIG_COMMANDS.items() if key not in NAME_OF_KEY})
 
 # The firmware table's error texts (legacyresults.txt) plus the IRM's extras; replies
 # starting with `error:` or `info:` are refusals too (field test I-7).
@@ -198,11 +200,27 @@ class Command:
         return " ".join(self.shown.split()[:3])
 
 
+def is_command_setting(name: str) -> bool:
+    """A setting with a command of its own (`systemname get`), not a `systemsetting` name."""
+    return name not in SETTINGS and name in CONFIG_COMMANDS
+
+
+def value_position(name: str) -> int:
+    """How many words precede the value in the reply: `systemname X` 1, `systemsetting n X` 2."""
+    return 1 if is_command_setting(name) else 2
+
+
 def get_setting(name: str) -> Command:
+    if is_command_setting(name):
+        return Command(f"{name} get", f"{name} get", ((name,),))
     return Command(f"systemsetting get {name}", f"systemsetting get {name}", (("systemsetting", name),))
 
 
 def set_setting(name: str, value: str, *, secret: bool) -> Command:
+    if is_command_setting(name):
+        verb = f"{name} set" if CONFIG_COMMANDS[name][0] else name
+        shown = f"{verb} {MASK if secret else quote(value)}"
+        return Command(f"{verb} {quote(value)}", shown, ((name,),), echo_like=True)
     text = f"systemsetting {name} {quote(value)}"
     shown = f"systemsetting {name} {MASK if secret else quote(value)}"
     return Command(text, shown, (("systemsetting", name),), echo_like=True)
