@@ -305,29 +305,35 @@ class RoomJob:
                 self.result.warnings.append(f"{setting.setting} does not exist on this device; not written")
             elif not _same(before, str(value), setting):
                 changes.append(Change(setting.setting, before, value))
-        if secrets and self._send_secrets(changes, registration):
-            changes += [Change(s.setting, None, v, secret=True) for s, v in secrets]
+        reason = self._send_secrets(changes, registration) if secrets else ""
+        if reason:
+            changes += [Change(s.setting, None, v, secret=True, reason=reason) for s, v in secrets]
         self.result.changes = changes
         self.events.emit(self.host.name, "diff", changes=[c.to_json() for c in changes])
         by_name = {s.setting: s for s in profile.settings}
         return [Write(by_name[c.setting].path_for(self.transport), c.after) for c in changes]
 
-    def _send_secrets(self, changes: list[Change], registration: Registration) -> bool:
+    def _send_secrets(self, changes: list[Change], registration: Registration) -> str:
         """Passwords cannot be read back: send them only when the room needs them.
 
         A registered room with every readable setting right keeps its password: sending it
         again would re-register, and the service locks numbers that register repeatedly.
         Nor is a password sent again that the service already refused for this number.
+        Returns why it is sent, or "" to keep it.
         """
-        if self.options.force_password or changes or self.result.recovered:
-            return True
+        if self.options.force_password:
+            return "--force-password"
+        if self.result.recovered:
+            return "the room was factory reset"
+        if changes:
+            return "other SIP settings change"
         if registration.state in ("registered", "registering"):
-            return False
+            return ""
         last = self.history.last(self._number())
         if last is not None and not last.registered and last.fingerprint == self._fingerprint():
             self.held = last
-            return False
-        return True
+            return ""
+        return f"registration is {registration.state}"
 
     def _number(self) -> str:
         assert self.desired is not None

@@ -72,6 +72,8 @@ def host_line(result: HostResult) -> str:
 
 def change_line(change: dict[str, object], diff: bool) -> str:
     setting = escape(str(change["setting"]))
+    if change.get("reason"):
+        return f"    ~ {setting}: {MASK} (write-only, sent because {escape(str(change['reason']))})"
     if not diff:
         after = change["after"]
         return f"    ~ {setting}" + ("" if after == MASK else f" -> {escape(repr(after))}")

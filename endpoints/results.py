@@ -17,10 +17,11 @@ class Change:
     before: str | None  # None: write-only (never readable) or absent
     after: str | Secret
     secret: bool = False
+    reason: str = ""  # why a write-only secret is sent at all (it cannot be compared)
 
     def to_json(self) -> dict[str, Any]:
         if self.secret:
-            return {"setting": self.setting, "before": MASK, "after": MASK}
+            return {"setting": self.setting, "before": MASK, "after": MASK, "reason": self.reason}
         return {"setting": self.setting, "before": self.before, "after": self.after}
 
 

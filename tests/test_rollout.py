@@ -123,7 +123,8 @@ def test_plan_and_check_change_nothing_and_mask_secrets(make_lab, tmp_path: Path
     assert counts(lab) == (0, 0)
     changes = report(tmp_path / "plan.json")["hosts"]["a"]["changes"]
     assert {"setting": "SIP Proxy 1 Address", "before": "", "after": "sip2-ec.huaweicloud.com:5061"} in changes
-    assert any(c["after"] == "********" for c in changes)
+    password = next(c for c in changes if c["after"] == "********")
+    assert password["before"] == "********" and password["reason"] == "other SIP settings change"
     everything = plan.output + check.output + "".join(p.read_text() for p in runs.rglob("*") if p.is_file())
     for secret in secrets:
         assert secret not in everything
