@@ -10,6 +10,15 @@ from click.testing import CliRunner, Result
 
 from endpoints.cli import main
 from endpoints.lab.fleet import Lab, LabSpec, RoomSpec
+from endpoints.lab.net import LabLoop
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[LabLoop]:
+    """One event loop for a test module's simulated devices."""
+    loop = LabLoop()
+    yield loop
+    loop.stop()
 
 
 def start_lab(folder: Path, rooms: list[RoomSpec], *, delay: float = 0.3) -> Lab:

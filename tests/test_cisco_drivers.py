@@ -39,13 +39,6 @@ _numbers = itertools.count(700000)
 
 
 @pytest.fixture(scope="module")
-def lab() -> Iterator[LabLoop]:
-    loop = LabLoop()
-    yield loop
-    loop.stop()
-
-
-@pytest.fixture(scope="module")
 def service() -> MeetingService:
     return MeetingService(delay=0.25)
 

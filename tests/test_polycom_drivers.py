@@ -39,13 +39,6 @@ SENT: list[str] = []  # every line command the simulated devices received in thi
 
 
 @pytest.fixture(scope="module")
-def lab() -> Iterator[LabLoop]:
-    loop = LabLoop()
-    yield loop
-    loop.stop()
-
-
-@pytest.fixture(scope="module")
 def service() -> MeetingService:
     service = MeetingService(delay=0.2, lock_after=10_000)  # wrong-password tests must not lock the number
     service.add_account(NUMBER, SIP_PASSWORD)

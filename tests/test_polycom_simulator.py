@@ -19,13 +19,6 @@ from endpoints.transports.telnet import TelnetTransport
 PASSWORD = "Adm1n-Secret-4412"
 
 
-@pytest.fixture(scope="module")
-def lab() -> Iterator[LabLoop]:
-    loop = LabLoop()
-    yield loop
-    loop.stop()
-
-
 @pytest.fixture
 def devices(lab: LabLoop) -> Iterator[list[PolycomDevice]]:
     started: list[PolycomDevice] = []

@@ -24,13 +24,6 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def lab() -> Iterator[LabLoop]:
-    loop = LabLoop()
-    yield loop
-    loop.stop()
-
-
-@pytest.fixture(scope="module")
 def server(lab: LabLoop) -> Iterator[Server]:
     server = Server(make_certificate("localhost"), free_port(), free_port())
 

@@ -30,13 +30,6 @@ class Server:
         return known_hosts_line(self.key, self.port).strip()
 
 
-@pytest.fixture(scope="module")
-def lab() -> Iterator[LabLoop]:
-    loop = LabLoop()
-    yield loop
-    loop.stop()
-
-
 async def hello(stream: Stream) -> None:
     stream.write(f"hello pty={stream.pty}\n")
     await stream.read_line()
