@@ -14,7 +14,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from endpoints.drivers import polycom_lineproto as proto
 from endpoints.drivers.base import Driver, Identity, Write
-from endpoints.drivers.polycom_line import setting_name
+from endpoints.drivers.polycom_line import check_kept, set_command, setting_name
 from endpoints.errors import AuthenticationFailed, ProtocolError, SettingRefused, Transient
 from endpoints.host import Credentials, Host
 from endpoints.secrets import MASK, Secret
@@ -178,21 +178,13 @@ class HdxHttpDriver(Driver):
             self._write_one(write)
 
     def _write_one(self, write: Write) -> None:
-        name = setting_name(write.path)
-        secret = isinstance(write.value, Secret)
-        value = write.clear_value()
-        try:
-            if ";" in value:
-                raise ValueError("a_apicommand.cgi separates commands with ';': the value cannot hold one")
-            command = proto.set_setting(name, value, secret=secret)
-        except ValueError as exc:
-            raise SettingRefused(write.path, str(exc)) from None
+        command = set_command(write, forbidden=";",
+                              why="a_apicommand.cgi separates commands with ';': the value cannot hold one")
         reply = self._one(command.text, shown=command.shown)
         if reply.error:
-            raise SettingRefused(write.path, reply.error.replace(value, MASK) if secret else reply.error)
-        kept = reply.value(command.replies[0])
-        if not secret and kept.casefold() != value.casefold():
-            raise SettingRefused(write.path, f"the device kept {kept!r}")
+            secret = isinstance(write.value, Secret)
+            raise SettingRefused(write.path, reply.error.replace(write.clear_value(), MASK) if secret else reply.error)
+        check_kept(write, reply.value(command.replies[0]))
 
     def set_admin_password(self, new: Secret) -> None:
         old = self.credentials.password.reveal() if self.credentials.password else ""

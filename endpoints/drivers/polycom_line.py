@@ -196,20 +196,12 @@ class PolycomLineDriver(Driver):
             self._write_one(write)
 
     def _write_one(self, write: Write) -> None:
-        name = setting_name(write.path)
-        secret = isinstance(write.value, Secret)
-        value = write.clear_value()
-        try:
-            command = proto.set_setting(name, value, secret=secret)
-        except ValueError as exc:
-            raise SettingRefused(write.path, str(exc)) from None
+        command = set_command(write)
         try:
             lines = self._run(command)
         except proto.CommandRefused as refused:
             raise SettingRefused(write.path, refused.reason) from None
-        kept = self._value(lines, proto.value_position(name))
-        if not secret and kept.casefold() != value.casefold():
-            raise SettingRefused(write.path, f"the device kept {kept!r}")
+        check_kept(write, self._value(lines, proto.value_position(setting_name(write.path))))
 
     def set_admin_password(self, new: Secret) -> None:
         old = self._password() or ""
@@ -239,6 +231,23 @@ class PolycomLineDriver(Driver):
             # HDX restarts after `oobcomplete` and may drop the session before replying.
             log.info("%s: the session ended after oobcomplete (device restart)", self.host.name)
             self.close()
+
+
+def set_command(write: Write, *, forbidden: str = "", why: str = "") -> proto.Command:
+    """The command that sets one setting; SettingRefused when the value cannot be sent."""
+    value = write.clear_value()
+    try:
+        if forbidden and forbidden in value:
+            raise ValueError(why)
+        return proto.set_setting(setting_name(write.path), value, secret=isinstance(write.value, Secret))
+    except ValueError as exc:
+        raise SettingRefused(write.path, str(exc)) from None
+
+
+def check_kept(write: Write, kept: str) -> None:
+    """A set reply repeats the value the device kept: it must be the one sent."""
+    if not isinstance(write.value, Secret) and kept.casefold() != write.value.casefold():
+        raise SettingRefused(write.path, f"the device kept {kept!r}")
 
 
 def setting_name(path: str) -> str:
