@@ -15,12 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, ValidationInfo
 
+from endpoints import yamlfile
 from endpoints.errors import InputError
 from endpoints.host import Credentials, Host, SipVars, TlsPolicy
 from endpoints.secrets import Secret
+from endpoints.yamlfile import LineMap as _Map
+from endpoints.yamlfile import Vaulted as _Vaulted
+from endpoints.yamlfile import WrittenFloat as _Float
+from endpoints.yamlfile import WrittenInt as _Int
 
 log = logging.getLogger(__name__)
 
@@ -55,93 +59,10 @@ def load_inventory(path: Path) -> Inventory:
     return parser.build()
 
 
-# --- YAML with line numbers -----------------------------------------------------------
-
-
-class _Map(dict):  # type: ignore[type-arg]
-    """A YAML mapping that remembers the line of each of its keys."""
-
-    def __init__(self, line: int) -> None:
-        super().__init__()
-        self.line = line
-        self.key_lines: dict[Any, int] = {}
-
-
-class _Int(int):
-    """A YAML integer that keeps its text: `+99111612345` and `0123` must survive as written."""
-
-    text: str
-
-
-class _Float(float):
-    text: str
-
-
-class _Vaulted:
-    """An `!vault` value: harmless in ignored ansible_* keys, refused where we need it."""
-
-    def __repr__(self) -> str:
-        return "<vaulted>"
-
-
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]
-    filename = ""
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
-    loader.flatten_mapping(node)
-    result = _Map(node.start_mark.line + 1)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, (str, int, float, bool, type(None))):
-            raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a plain value", key_node.start_mark
-            )
-        line = key_node.start_mark.line + 1
-        if key in result:
-            log.warning("%s:%d: duplicate key '%s': the later value wins", loader.filename, line, key)
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = line
-    return result
-
-
-def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> _Int:
-    value = _Int(loader.construct_yaml_int(node))
-    value.text = node.value
-    return value
-
-
-def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> _Float:
-    value = _Float(loader.construct_yaml_float(node))
-    value.text = node.value
-    return value
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-_Loader.add_constructor("!vault", lambda loader, node: _Vaulted())
-_Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
-
+# --- YAML with line numbers: the shared reader ------------------------------------------
 
 def _load_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise InputError(f"cannot read inventory: {reason}", file=str(path)) from None
-    loader = _Loader(text)
-    loader.filename = str(path)
-    try:
-        return loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise InputError(f"YAML syntax error: {exc.problem}", file=str(path), line=line) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"YAML error: {exc}", file=str(path)) from None
-    finally:
-        loader.dispose()
+    return yamlfile.load(path, "inventory")
 
 
 # --- value checks (pydantic) -----------------------------------------------------------
