@@ -29,6 +29,8 @@ def test_lab_up_status_reset_down(tmp_path: Path) -> None:
         assert all(h.device_credentials.password and h.device_credentials.password.source.startswith("file:")
                    for h in inventory.hosts.values())
         assert all(h.tls.pin for h in inventory.hosts.values() if h.transport in ("https", "rest"))
+        second = endpoints("lab", "up", "--rooms", "2", "--detach", "--dir", str(folder))
+        assert second.returncode == 1 and "already running" in second.stderr
 
         applied = endpoints("apply", "-i", str(folder / "inventory.yaml"), "--run-dir", str(tmp_path / "s" / "runs"))
         assert applied.returncode == 0, applied.stdout + applied.stderr

@@ -18,9 +18,21 @@ from endpoints.lab import control
 from endpoints.lab.fleet import Lab, LabSpec
 
 
+def _refuse_a_second_lab(folder: Path) -> None:
+    if not (folder / "manifest.json").exists():
+        return
+    try:
+        control.request(folder, "GET", "/status", timeout=5)
+    except InputError:
+        return  # a stale manifest from a lab that is gone
+    raise InputError("a lab is already running here: `endpoints lab down` first, or use another --dir",
+                     file=str(folder / "manifest.json"))
+
+
 def up(folder: Path, spec: LabSpec, console: Console) -> None:
     """Serve the lab in this process until `lab down` or Ctrl-C."""
     folder.mkdir(parents=True, exist_ok=True)
+    _refuse_a_second_lab(folder)
     (folder / "manifest.json").unlink(missing_ok=True)
     lab = Lab(folder, spec)
     started = time.monotonic()
@@ -47,6 +59,7 @@ def up(folder: Path, spec: LabSpec, console: Console) -> None:
 def up_detached(folder: Path, args: list[str], console: Console, wait: float = 900.0) -> None:
     """Start `lab up` in the background and return once it serves."""
     folder.mkdir(parents=True, exist_ok=True)
+    _refuse_a_second_lab(folder)
     manifest_path = folder / "manifest.json"
     manifest_path.unlink(missing_ok=True)
     log = (folder / "lab.log").open("w")
