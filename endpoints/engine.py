@@ -268,6 +268,8 @@ class RoomJob:
         profile = self.profiles.select(identity, self.vendor, self.host.profile)
         self.profile = profile
         self.result.profile = profile.name
+        if identity.model and self.host.model and identity.model != self.host.model:
+            self.result.warnings.append(f"the inventory says {self.host.model}; the device reports {identity.model}")
         if identity.model and identity.model not in profile.models:
             self.result.warnings.append(f"{identity.model} is not among the tested models of {profile.name}")
         minimum = below_minimum(profile, identity)

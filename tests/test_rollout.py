@@ -203,3 +203,15 @@ def test_transient_faults_are_retried_and_a_lasting_one_is_reported(make_lab, tm
     assert result.exit_code == 2
     events = next((tmp_path / "s" / "runs").glob("*-apply/events.jsonl")).read_text()
     assert events.count('"host": "down", "event": "connect"') == 3  # first try and two retries
+
+
+def test_a_model_mismatch_is_noted_and_the_detected_software_decides(make_lab, tmp_path: Path) -> None:
+    lab: Lab = make_lab([RoomSpec("a", "SX80", "ssh")])  # runs TC 7
+    inventory = lab.folder / "wrong-model.yaml"
+    inventory.write_text(lab.inventory_path.read_text().replace("model: SX80", "model: SX20"))
+    result = cli("plan", "-i", str(inventory), "--report", str(tmp_path / "p.json"),
+                 "--run-dir", str(tmp_path / "s" / "runs"))
+    assert result.exit_code == 0, result.output
+    host = report(tmp_path / "p.json")["hosts"]["a"]
+    assert host["profile"] == "cisco-tc" and host["model"] == "SX80"
+    assert "the inventory says SX20; the device reports SX80" in host["warnings"]
