@@ -509,7 +509,10 @@ def run(hosts: Sequence[Host], profiles: ProfileSet, options: Options, events: E
             if progress:
                 progress(job.result, done[0], len(jobs))
 
-    finished = Scheduler(options.forks).run(jobs, on_done)
+    try:
+        finished = Scheduler(options.forks).run(jobs, on_done)
+    finally:
+        history.flush()
     for job in jobs:
         if not job.done:
             job.abandon("interrupted while waiting for registration" if job.polling_until is not None

@@ -34,6 +34,8 @@ class History:
         self._lock = threading.Lock()
         self._attempts: dict[str, list[Attempt]] = {}
         self._key = b""
+        self._saved_at = 0.0
+        self._dirty = False
         if folder is not None:
             self._load()
 
@@ -51,10 +53,18 @@ class History:
             return sum(1 for a in self._attempts.get(number, []) if not a.registered and now - a.when < LOCK_WINDOW)
 
     def record(self, number: str, attempt: Attempt) -> None:
+        """Remember an attempt; written to disk at most once a second, and by `flush()`."""
         with self._lock:
             kept = [a for a in self._attempts.get(number, []) if attempt.when - a.when < LOCK_WINDOW]
             self._attempts[number] = (kept + [attempt])[-10:]
-            self._save()
+            self._dirty = True
+            if time.monotonic() - self._saved_at >= 1.0:
+                self._save()
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._dirty:
+                self._save()
 
     def _load(self) -> None:
         assert self.folder is not None
@@ -71,6 +81,7 @@ class History:
             self._attempts = {}
 
     def _save(self) -> None:
+        self._saved_at, self._dirty = time.monotonic(), False
         if self.folder is None:
             return
         path = self.folder / "history.json"

@@ -12,7 +12,10 @@ def test_history_survives_a_restart_and_stores_no_password(tmp_path: Path) -> No
     history = History(tmp_path)
     fingerprint = history.fingerprint("+99111600001", "hunter2-secret")
     history.record("+99111600001", Attempt(time.time(), fingerprint, False, "403 Forbidden"))
+    history.record("+99111600002", Attempt(time.time(), fingerprint, True))  # within the second: not yet saved
+    history.flush()
     again = History(tmp_path)
+    assert again.last("+99111600002") is not None
     last = again.last("+99111600001")
     assert last is not None and last.fingerprint == fingerprint and last.reason == "403 Forbidden"
     assert again.fingerprint("+99111600001", "hunter2-secret") == fingerprint
