@@ -126,3 +126,18 @@ def test_devices_lock_logins_after_repeated_failures(make_lab) -> None:
 
         time.sleep(0.6)
         assert login(lab.admin_password), name
+
+
+def test_the_readme_fleet_example_is_a_valid_spec(tmp_path: Path) -> None:
+    import re
+
+    from endpoints.lab.fleet import LabSpec
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = re.search(r"# fleet\.yaml.*?```", readme, re.S)
+    assert block is not None
+    spec_file = tmp_path / "fleet.yaml"
+    spec_file.write_text(block.group(0).rstrip("`"))
+    spec = LabSpec.load(spec_file)
+    assert [r.name for r in spec.rooms] == ["a101-boardroom", "a102", "a201", "hk01", "a103"]
+    assert spec.delay == 2.0 and spec.latency == 0.05
