@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from endpoints import yamlfile
 from endpoints.lab.device import SimDevice
 from endpoints.lab.net import LabLoop, free_port, known_hosts_line
 from endpoints.lab.registration import MeetingService
@@ -77,6 +78,9 @@ class RoomSpec:
             self.software = DEFAULT_SOFTWARE[key]
 
 
+_TEXT_FIELDS = ("name", "model", "transport", "software", "number", "serial", "building")
+
+
 @dataclass
 class LabSpec:
     rooms: list[RoomSpec]
@@ -98,9 +102,25 @@ class LabSpec:
 
     @classmethod
     def load(cls, path: Path) -> LabSpec:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        rooms = [RoomSpec(**room) for room in data.pop("rooms", [])]
-        return cls(rooms, **data)
+        """A fleet description; a bad key is an InputError naming the file, line and room."""
+        from endpoints.errors import InputError
+
+        data = yamlfile.load(path, "lab spec")
+        if not isinstance(data, dict) or not isinstance(data.get("rooms", []), list):
+            raise InputError("a lab spec is a mapping with a list of `rooms`", file=str(path), line=1)
+        rooms = []
+        for index, room in enumerate(data.pop("rooms", [])):
+            try:
+                # numbers written bare (`number: +99111600001`) keep their text
+                room = {k: getattr(v, "text", v) if k in _TEXT_FIELDS else v for k, v in room.items()}
+                rooms.append(RoomSpec(**room))
+            except (TypeError, KeyError) as exc:
+                raise InputError(f"room {index + 1}: {exc}", file=str(path), line=yamlfile.line_of(room),
+                                 key=f"rooms.{index}") from None
+        try:
+            return cls(rooms, **data)
+        except TypeError as exc:
+            raise InputError(str(exc), file=str(path), line=1) from None
 
 
 @dataclass
