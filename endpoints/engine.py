@@ -54,8 +54,9 @@ class Options:
     resolve_proxy: bool = False
     retries: int = 2
     timeout: float = 10.0  # per device request
-    first_poll: float = 0.5
-    max_poll: float = 5.0
+    first_poll: float = 0.5  # registration polls back off gently: 0.5 s, x1.25 each, at most 3 s
+    poll_factor: float = 1.25
+    max_poll: float = 3.0
 
     @property
     def writes(self) -> bool:
@@ -402,7 +403,7 @@ class RoomJob:
             return self._verdict(registration)
         if time.monotonic() >= self.polling_until:
             return self._verdict(registration, timed_out=True)
-        self.poll_every = min(self.poll_every * 1.5, self.options.max_poll)
+        self.poll_every = min(self.poll_every * self.options.poll_factor, self.options.max_poll)
         return min(self.poll_every, max(0.0, self.polling_until - time.monotonic()))
 
     def _verdict(self, registration: Registration, *, timed_out: bool = False) -> float | None:
