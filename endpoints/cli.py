@@ -71,7 +71,25 @@ def sip_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Usage errors exit 1, as the contract says: click's own 2 means "some host failed" here."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as shown:
+            shown.show()
+            sys.exit(EXIT_INPUT)
+        except click.UsageError as error:
+            error.show()
+            sys.exit(EXIT_INPUT)
+        except click.exceptions.Abort:
+            output.stderr_console().print("aborted", highlight=False)
+            sys.exit(EXIT_INPUT)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="endpoints")
 def main() -> None:
     """Put SIP registration onto Cisco and Polycom rooms and prove that every room registered."""

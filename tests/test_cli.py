@@ -88,3 +88,9 @@ def test_help_lists_every_command() -> None:
     apply = cli("apply", "--help").output
     for option in ("--limit", "--forks", "--report", "--check", "--diff", "--verify-timeout", "--no-verify"):
         assert option in apply
+
+
+@pytest.mark.parametrize("words", [["apply"], ["bogus"], ["apply", "-i", "x.yaml", "--forks", "0"], []])
+def test_usage_errors_exit_1_not_2(words: list[str]) -> None:
+    result = cli(*words)
+    assert result.exit_code == 1, result.output
