@@ -136,13 +136,6 @@ class Stream:
         self.pty, self.kind, self.username = pty, kind, username
         self._buffer = ""
 
-    async def read_some(self) -> str:
-        """Whatever the client sent next ('' at end of stream)."""
-        if self._buffer:
-            data, self._buffer = self._buffer, ""
-            return data
-        return await self._read()
-
     async def read_line(self) -> str | None:
         """One line without its end (CR, LF or CRLF), or None at end of stream."""
         while True:
