@@ -261,15 +261,16 @@ def lab() -> None:
 @click.option("--rooms", default=9, show_default=True, type=click.IntRange(1, 5000), help="Number of rooms.")
 @click.option("--spec", type=click.Path(path_type=Path, exists=True), default=None,
               help="A YAML fleet description (rooms with model, transport, state ...).")
+@click.option("--like", "like", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Mirror a real inventory (names, groups, models, transports, numbers) to rehearse it.")
 @click.option("--http-only", is_flag=True, help="Only rooms driven over HTTP(S) and REST (for large labs).")
 @click.option("--delay", default=1.0, show_default=True, help="Seconds from a SIP change to the verdict.")
 @click.option("--latency", default=0.0, show_default=True, help="Seconds each simulated device adds per reply.")
 @click.option("--detach", is_flag=True, help="Serve in the background and return.")
-def lab_up(folder: Path, rooms: int, spec: Path | None, http_only: bool, delay: float, latency: float,
-           detach: bool) -> None:
+def lab_up(folder: Path, rooms: int, spec: Path | None, like: Path | None, http_only: bool, delay: float,
+           latency: float, detach: bool) -> None:
     """Start a simulated fleet and write its inventory."""
     from endpoints.lab import commands
-    from endpoints.lab.fleet import LabSpec
 
     console = Console(highlight=False, soft_wrap=True)
     with _input_errors():
@@ -277,11 +278,23 @@ def lab_up(folder: Path, rooms: int, spec: Path | None, http_only: bool, delay: 
             args = ["--rooms", str(rooms), "--delay", str(delay), "--latency", str(latency)]
             args += ["--http-only"] if http_only else []
             args += ["--spec", str(spec)] if spec else []
+            args += ["--like", str(like)] if like else []
             commands.up_detached(folder, args, console)
             return
-        fleet = LabSpec.load(spec) if spec else LabSpec.mixed(rooms, http_only=http_only, delay=delay,
-                                                              latency=latency)
+        fleet = _fleet(rooms, spec, like, http_only, delay, latency)
         commands.up(folder, fleet, console)
+
+
+def _fleet(rooms: int, spec: Path | None, like: Path | None, http_only: bool, delay: float,
+           latency: float) -> Any:
+    from endpoints.inventory import load_inventory
+    from endpoints.lab.fleet import LabSpec, rehearsal_of
+
+    if spec:
+        return LabSpec.load(spec)
+    if like:
+        return rehearsal_of(load_inventory(like), ProfileSet.load(), delay=delay)
+    return LabSpec.mixed(rooms, http_only=http_only, delay=delay, latency=latency)
 
 
 @lab.command("status")

@@ -141,3 +141,42 @@ def test_the_readme_fleet_example_is_a_valid_spec(tmp_path: Path) -> None:
     spec = LabSpec.load(spec_file)
     assert [r.name for r in spec.rooms] == ["a101-boardroom", "a102", "a201", "hk01", "a103"]
     assert spec.delay == 2.0 and spec.latency == 0.05
+
+
+def test_lab_like_rehearses_a_real_inventory(tmp_path: Path) -> None:
+    real = tmp_path / "real.yaml"
+    real.write_text("""
+all:
+  vars:
+    device_credentials: {username: admin, password: {env: NOT_SET_HERE}}
+  children:
+    campus:
+      children:
+        north:
+          hosts:
+            n-101: {address: 10.1.1.1, model: SX20, transport: https, sip: {number: "+99111700001", password: {env: X}}}
+            n-102: {address: 10.1.1.2, model: Group 550, sip: {number: "+99111700002", password: {env: X},
+                                                                 proxy: "159.138.44.101:5061"}}
+        south:
+          hosts:
+            s-201: {address: 10.1.2.1, model: HDX 8000, transport: http,
+                    sip: {number: "+99111700003", password: {env: X}, proxy: "sip.typo.example:5061"}}
+""")
+    folder = tmp_path / "lab"
+    started = endpoints("lab", "up", "--like", str(real), "--detach", "--dir", str(folder), "--delay", "0.3")
+    assert started.returncode == 0, started.stderr
+    try:
+        rehearsal = load_inventory(folder / "inventory.yaml")
+        assert list(rehearsal.hosts) == ["n-101", "n-102", "s-201"]
+        assert rehearsal.groups["campus"] == {"n-101", "n-102", "s-201"} and rehearsal.groups["south"] == {"s-201"}
+        assert rehearsal.hosts["n-102"].transport == "rest"  # the profile's first choice, as for the real room
+        assert all(h.address == "127.0.0.1" for h in rehearsal.hosts.values())
+        report = tmp_path / "r.json"
+        result = endpoints("apply", "-i", str(folder / "inventory.yaml"), "--limit", "campus", "--report", str(report),
+                           "--run-dir", str(tmp_path / "s" / "runs"), "--verify-timeout", "4")
+        hosts = json.loads(report.read_text())["hosts"]
+        assert hosts["n-101"]["status"] == "changed" and hosts["n-102"]["status"] == "changed", result.stdout
+        assert hosts["s-201"]["status"] == "failed"  # the rehearsal caught the typo in the proxy
+        assert "not registered after 4 s" in hosts["s-201"]["error"] and hosts["s-201"]["advice"]
+    finally:
+        endpoints("lab", "down", "--dir", str(folder))

@@ -66,6 +66,8 @@ class RoomSpec:
     resolves_names: bool = True
     number: str = ""
     serial: str = ""
+    also_in: tuple[str, ...] = ()  # further groups the room belongs to (a rehearsal of an inventory)
+    sip: dict[str, str] = field(default_factory=dict)  # further sip.* keys for its inventory (proxy ...)
     # A Group Series driven over REST leaves its first-boot wizard over SSH (no REST call
     # for it is known), so REST rooms serve SSH too unless told otherwise.
     also_ssh: bool | None = None
@@ -121,6 +123,33 @@ class LabSpec:
             return cls(rooms, **data)
         except TypeError as exc:
             raise InputError(str(exc), file=str(path), line=1) from None
+
+
+def rehearsal_of(inventory: Any, profiles: Any, *, delay: float = 1.0) -> LabSpec:
+    """A lab that mirrors a real inventory: the same room names, groups, models, transports
+    and SIP numbers, in factory state, so that its plan, apply and --limit patterns can be
+    rehearsed. Nothing of the real inventory's secrets or addresses is used."""
+    from endpoints.drivers import family_of
+
+    rooms = []
+    for host in inventory.hosts.values():
+        model = host.model or _model_of_profile(host.profile, profiles)
+        transport = host.transport or profiles.for_model(model, family_of(model)).transports[0]
+        groups = tuple(g for g in host.groups if g not in ("all", "ungrouped")) or ("ungrouped",)
+        sip = {key: getattr(host.sip, key) for key in ("domain", "uri", "auth_username", "display_name",
+                                                       "registrar", "proxy", "transport")
+               if getattr(host.sip, key) is not None}
+        rooms.append(RoomSpec(name=host.name, model=model, transport=transport, number=host.sip.number or "",
+                              serial=host.serial or "", building=groups[-1], also_in=groups[:-1], sip=sip))
+    return LabSpec(rooms, delay=delay)
+
+
+def _model_of_profile(profile: str | None, profiles: Any) -> str:
+    from endpoints.errors import InputError
+
+    if profile is None:
+        raise InputError("a room needs `model` (or `profile`) to be rehearsed", key="model")
+    return str(profiles.get(profile).models[0])
 
 
 @dataclass
@@ -241,6 +270,8 @@ class Lab:
         buildings: dict[str, dict[str, Any]] = {}
         for room in self.rooms.values():
             buildings.setdefault(room.spec.building, {})[room.spec.name] = self._host_vars(room)
+            for group in room.spec.also_in:  # listed again, its variables stay in its first group
+                buildings.setdefault(group, {})[room.spec.name] = None
         inventory = {"all": {
             "vars": {
                 "device_credentials": {"username": "admin", "password": {"file": "secrets/admin-password"}},
@@ -261,7 +292,8 @@ class Lab:
             "transport": room.spec.transport,
             "ports": dict(room.ports),
             "serial": room.spec.serial,
-            "sip": {"number": room.spec.number, "password": {"file": f"secrets/{room.spec.name}.sip"}},
+            "sip": {"number": room.spec.number, **room.spec.sip,
+                    "password": {"file": f"secrets/{room.spec.name}.sip"}},
         }
         if "https" in room.ports:
             host["tls_verify"] = f"sha256:{room.device.certificate.sha256}"
