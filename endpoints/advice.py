@@ -52,6 +52,12 @@ def for_registration(registration: Registration, *, recent_failures: int = 0) ->
     return SILENT
 
 
+def counts_towards_lock(reason: str) -> bool:
+    """Whether a failed registration reached the service (and so counts towards its lock):
+    refusals and silent failures do; DNS and network failures never reached it."""
+    return not (_DNS.search(reason) or (_NETWORK.search(reason) and not _CREDENTIALS.search(reason)))
+
+
 def for_error(error: DeviceError, *, where: str) -> str:
     """Advice for a device fault; `where` is `address:port over transport`."""
     if isinstance(error, Unreachable):

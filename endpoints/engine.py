@@ -333,7 +333,8 @@ class RoomJob:
         if registration.state in ("registered", "registering"):
             return ""
         last = self.history.last(self._number())
-        if last is not None and not last.registered and last.fingerprint == self._fingerprint():
+        if last is not None and not last.registered and last.fingerprint == self._fingerprint() \
+                and advice.counts_towards_lock(last.reason):
             self.held = last
             return ""
         return f"registration is {registration.state}"
@@ -352,7 +353,7 @@ class RoomJob:
         when = time.strftime("%H:%M", time.localtime(self.held.when))
         said = f" ({self.held.reason})" if self.held.reason else ""
         self.result.error = (f"not registered ({registration.state}); this password was refused at {when}{said} "
-                             "and was not sent again")
+                             "and was not sent again (fix sip.password, or --force-password to try it once more)")
         failures = self.history.recent_failures(self._number())
         self.result.advice = advice.for_registration(Registration("failed", self.held.reason),
                                                      recent_failures=failures)

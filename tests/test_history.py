@@ -38,3 +38,12 @@ def test_recent_failures_count_only_the_lock_window(tmp_path: Path) -> None:
 def test_fingerprints_differ_between_installations(tmp_path: Path) -> None:
     one, two = History(tmp_path / "a"), History(tmp_path / "b")
     assert one.fingerprint("+1", "pw") != two.fingerprint("+1", "pw")
+
+
+def test_only_failures_that_reached_the_service_count_towards_its_lock() -> None:
+    from endpoints.advice import counts_towards_lock
+
+    for reason in ("403 Forbidden", "400 Bad Request", "401 Unauthorized", "offline", "down", ""):
+        assert counts_towards_lock(reason), reason
+    for reason in ("DNS lookup failed", "408 Request Timeout", "404 send failed", "Couldn't connect to server"):
+        assert not counts_towards_lock(reason), reason

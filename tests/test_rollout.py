@@ -215,3 +215,16 @@ def test_a_model_mismatch_is_noted_and_the_detected_software_decides(make_lab, t
     host = report(tmp_path / "p.json")["hosts"]["a"]
     assert host["profile"] == "cisco-tc" and host["model"] == "SX80"
     assert "the inventory says SX20; the device reports SX80" in host["warnings"]
+
+
+def test_a_network_failure_does_not_hold_back_the_next_try(make_lab, tmp_path: Path) -> None:
+    lab: Lab = make_lab([RoomSpec("no-dns", "SX20", "http", resolves_names=False)])
+    runs = tmp_path / "s" / "runs"
+    first = cli("apply", "-i", str(lab.inventory_path), "--run-dir", str(runs))
+    assert first.exit_code == 2 and "DNS lookup failed" in first.output
+    writes = lab.rooms["no-dns"].device.counters.writes
+    cli("apply", "-i", str(lab.inventory_path), "--run-dir", str(runs), "--report", str(tmp_path / "r.json"))
+    # The service never saw the first try, so sending the password again cannot lock the number.
+    changes = report(tmp_path / "r.json")["hosts"]["no-dns"]["changes"]
+    assert [c["reason"] for c in changes] == ["registration is failed"]
+    assert lab.rooms["no-dns"].device.counters.writes == writes + 1
