@@ -21,14 +21,19 @@ class Progress:
         self.failures = 0
         self._lock = threading.Lock()
         self.live = console.is_terminal
+        self._tenths = 0
 
     def __call__(self, result: HostResult, done: int, total: int) -> None:
         with self._lock:
             if result.status in ("failed", "unreachable"):
                 self.failures += 1
+            line = f"{self.command}: {done}/{total} rooms done, {self.failures} not ok"
             if self.live:
-                line = f"{self.command}: {done}/{total} rooms done, {self.failures} not ok"
                 self.console.file.write(f"\r{line}\x1b[K")
+                self.console.file.flush()
+            elif total >= 20 and done * 10 // total > self._tenths:  # a log file gets every tenth
+                self._tenths = done * 10 // total
+                self.console.file.write(line + "\n")
                 self.console.file.flush()
 
     def close(self) -> None:
