@@ -110,13 +110,17 @@ def plan(**kw: Any) -> None:
     _run("plan", kw)
 
 
+def write_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """What every command that writes to rooms takes."""
+    func = click.option("--no-verify", is_flag=True, help="Do not wait for registration after writing.")(func)
+    func = click.option("--diff", is_flag=True, help="Show before and after of every change (secrets masked).")(func)
+    return verify_options(sip_options(func))
+
+
 @main.command()
 @common
-@sip_options
-@verify_options
+@write_options
 @click.option("--check", is_flag=True, help="Show what would change; change nothing.")
-@click.option("--diff", is_flag=True, help="Show before and after of every change (secrets masked).")
-@click.option("--no-verify", is_flag=True, help="Do not wait for registration after writing.")
 @click.option("--force-password", is_flag=True,
               help="Send the SIP password even to rooms already registered (causes a re-registration).")
 def apply(**kw: Any) -> None:
@@ -126,10 +130,7 @@ def apply(**kw: Any) -> None:
 
 @main.command()
 @common
-@sip_options
-@verify_options
-@click.option("--diff", is_flag=True, help="Show before and after of every change (secrets masked).")
-@click.option("--no-verify", is_flag=True, help="Do not wait for registration after writing.")
+@write_options
 def recover(**kw: Any) -> None:
     """Apply for rooms just factory reset: factory login once, new keys trusted only there,
     admin password restored, first-boot wizard finished, whole profile pushed."""
