@@ -137,6 +137,9 @@ class RoomJob:
             delay = self._poll() if self.polling_until is not None else self._main()
         except DeviceError as error:
             delay = self._device_error(error)
+        except InputError as error:  # found only once the device answered, e.g. recover needs `serial`
+            self.result.fail("failed", str(error), "Fix this room's entry in the inventory and run again.")
+            delay = None
         except Exception as error:  # a bug must fail one room, not the run
             self.result.fail("failed", f"internal error: {type(error).__name__}: {error}",
                              "This is a bug in endpoints: rerun with -v and report it with the event log.")
@@ -244,9 +247,7 @@ class RoomJob:
         if factory.key_changed and factory.presented_key:
             self._trust(factory.presented_key)
         password = self.host.device_credentials.password
-        if password is None:
-            raise InputError("recover needs the admin password to restore: set device_credentials.password",
-                             file=self.host.source, key="device_credentials.password")
+        assert password is not None, "prepare() requires it for recover"
         factory.set_admin_password(password)
         self.events.emit(self.host.name, "recover-admin-password", restored=True)
         if factory.first_boot():

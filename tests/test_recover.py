@@ -134,3 +134,19 @@ def test_operator_settings_on_polycom_use_the_firmwares_own_commands(make_lab, t
     again = cli("apply", "-i", str(lab.inventory_path), "--profiles", str(mine), "--report",
                 str(tmp_path / "r2.json"), "--run-dir", str(runs))
     assert {h["status"] for h in hosts(tmp_path / "r2.json").values()} == {"ok"}, again.output
+
+
+def test_a_reset_polycom_without_serial_fails_alone_with_a_clear_message(make_lab, tmp_path: Path) -> None:
+    lab: Lab = make_lab([RoomSpec("group", "Group 550", "ssh"), RoomSpec("cisco", "SX20", "http")])
+    runs = tmp_path / "state" / "runs"
+    apply_all(lab, runs)
+    reset(lab, "group")
+    reset(lab, "cisco")
+    inventory = lab.folder / "no-serial.yaml"
+    inventory.write_text("\n".join(line for line in lab.inventory_path.read_text().splitlines()
+                                   if not line.strip().startswith("serial:")) + "\n")
+    result = cli("recover", "-i", str(inventory), "--report", str(tmp_path / "r.json"), "--run-dir", str(runs))
+    report = hosts(tmp_path / "r.json")
+    assert report["cisco"]["status"] == "changed" and report["cisco"]["recovered"], result.output
+    assert report["group"]["status"] == "failed" and "serial" in report["group"]["error"]
+    assert report["group"]["advice"].startswith("Fix this room's entry")
