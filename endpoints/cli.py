@@ -146,12 +146,8 @@ def verify(**kw: Any) -> None:
 
 
 def _run(command: engine.Command, kw: dict[str, Any]) -> None:
-    console = Console(highlight=False, soft_wrap=True)
-    try:
-        code = _execute(command, kw, console)
-    except InputError as error:
-        output.stderr_console().print(f"[red]error:[/] {error}", highlight=False, markup=True)
-        sys.exit(EXIT_INPUT)
+    with _input_errors():
+        code = _execute(command, kw, Console(highlight=False, soft_wrap=True))
     sys.exit(code)
 
 

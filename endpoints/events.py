@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from endpoints.secrets import MASK, Secret, SecretError
+from endpoints.secrets import MASK, Secret, redact
 
 
 def _plain(value: Any) -> Any:
@@ -33,7 +33,7 @@ class EventLog:
 
     def __init__(self, path: Path | None, secrets: dict[str, Iterable[Secret]] | None = None) -> None:
         self.path = path
-        self._secrets = {host: _values(found) for host, found in (secrets or {}).items()}
+        self._secrets = {host: list(found) for host, found in (secrets or {}).items()}
         self._lock = threading.Lock()
         self._start = time.monotonic()
         self._file = path.open("a", encoding="utf-8") if path else None
@@ -44,9 +44,7 @@ class EventLog:
         record = {"t": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
                   "elapsed": round(time.monotonic() - self._start, 3), "host": host, "event": event}
         record.update(_plain(fields))
-        line = json.dumps(record, ensure_ascii=False)
-        for value in self._secrets.get(host, ()):
-            line = line.replace(value, MASK)
+        line = redact(json.dumps(record, ensure_ascii=False), self._secrets.get(host, []))
         with self._lock:
             self._file.write(line + "\n")
             self._file.flush()
@@ -55,17 +53,6 @@ class EventLog:
         if self._file:
             self._file.close()
             self._file = None
-
-
-def _values(secrets: Iterable[Secret]) -> tuple[str, ...]:
-    values = set()
-    for secret in secrets:
-        try:
-            values.add(secret.reveal())
-        except SecretError:
-            continue
-    # longest first, so that a secret containing another is masked whole
-    return tuple(sorted((v for v in values if v), key=len, reverse=True))
 
 
 def new_run_folder(base: Path, command: str) -> Path:

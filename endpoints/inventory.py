@@ -7,7 +7,6 @@ the environment or from secret files here.
 """
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -21,6 +20,7 @@ from endpoints import yamlfile
 from endpoints.errors import InputError
 from endpoints.host import Credentials, Host, SipVars, TlsPolicy
 from endpoints.secrets import Secret
+from endpoints.validation import unknown_key
 from endpoints.yamlfile import LineMap as _Map
 from endpoints.yamlfile import Vaulted as _Vaulted
 from endpoints.yamlfile import WrittenFloat as _Float
@@ -274,13 +274,6 @@ _NESTED: dict[str, type[BaseModel]] = {
 }
 
 
-def _unknown_key(key: Any, choices: Iterable[str]) -> str:
-    known = list(choices)
-    close = difflib.get_close_matches(str(key), known, n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
-    return f"unknown key '{key}' ({hint})"
-
-
 def _describe(error: Mapping[str, Any]) -> str:
     """One pydantic error in operator words; never the offending value (it may be a secret)."""
     kind = error["type"]
@@ -389,7 +382,7 @@ class _Parser:
 
     def group_entry(self, name: str, key: Any, value: Any, line: int, path: str) -> None:
         if key not in _GROUP_KEYS:
-            raise self.error(_unknown_key(key, _GROUP_KEYS), line, path)
+            raise self.error(unknown_key(key, _GROUP_KEYS), line, path)
         if value is None:
             return
         if not isinstance(value, _Map):
@@ -421,7 +414,7 @@ class _Parser:
                 continue
             if key not in model.model_fields:
                 line = values.key_lines[key]
-                raise self.error(_unknown_key(key, model.model_fields), line, f"{path}.{key}")
+                raise self.error(unknown_key(key, model.model_fields), line, f"{path}.{key}")
             nested = _NESTED.get(key) if model is _HostIn else None
             if nested is not None and isinstance(value, _Map):
                 self.check_keys(value, f"{path}.{key}", nested)

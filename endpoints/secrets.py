@@ -90,12 +90,15 @@ class Secret:
 
 
 def redact(text: str, secrets: list[Secret] | tuple[Secret, ...]) -> str:
-    """Replace every resolvable secret value in text by the mask (defence in depth)."""
+    """Replace every resolvable secret value in text by the mask (defence in depth).
+
+    Longest first, so that a secret containing another is masked whole."""
+    values = set()
     for secret in secrets:
         try:
-            value = secret.reveal()
+            values.add(secret.reveal())
         except SecretError:
             continue
-        if value:
-            text = text.replace(value, MASK)
+    for value in sorted((v for v in values if v), key=len, reverse=True):
+        text = text.replace(value, MASK)
     return text

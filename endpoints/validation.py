@@ -32,12 +32,15 @@ def input_error(exc: pydantic.ValidationError, data: Any, *, file: str, prefix: 
     key = ".".join(str(p) for p in ([prefix] if prefix else []) + loc)
     message = error["msg"]
     if error["type"] == "extra_forbidden":
-        message = f"unknown key {str(loc[-1])!r}{did_you_mean(str(loc[-1]), known)}"
+        message = unknown_key(loc[-1], known)
     elif error["type"] == "missing":
         message = "required key is missing"
     return InputError(message, file=file, line=locate(data, loc), key=key)
 
 
-def did_you_mean(word: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def unknown_key(key: Any, choices: Iterable[str]) -> str:
+    """`unknown key 'adress' (did you mean 'address'?)`, or the keys there are."""
+    known = list(choices)
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+    return f"unknown key '{key}' ({hint})"

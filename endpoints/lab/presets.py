@@ -6,6 +6,7 @@ account; `factory` rooms keep the device defaults.
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from endpoints.desired import desired_state
@@ -25,10 +26,15 @@ STALE = {
 }
 
 
+@functools.cache
+def _builtin_profiles() -> ProfileSet:
+    return ProfileSet.load()
+
+
 def profile_for(spec: RoomSpec) -> Profile:
     vendor = next(v for prefix, v in VENDOR.items() if spec.model.startswith(prefix))
     identity = Identity("cisco" if vendor == "cisco" else "polycom", spec.model, spec.model, spec.software)
-    return ProfileSet.load().select(identity, vendor)
+    return _builtin_profiles().select(identity, vendor)
 
 
 def preset_for(spec: RoomSpec, sip_password: str, proxy: str) -> dict[str, str]:
