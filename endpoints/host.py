@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from endpoints.secrets import Secret
+from endpoints.support import PROTOCOL_OF
 
 HostKeyPolicy = Literal["strict", "accept-new", "off"]
 
@@ -49,6 +50,22 @@ class SipVars:
 
 
 @dataclass(frozen=True)
+class CloudVars:
+    """The `cloud.*` keys (the meeting service's API), usually set once in `all.vars`."""
+
+    api: str | None = None  # default https://api.meeting.huaweicloud.com
+    app_id: str | None = None
+    app_key: Secret | None = None
+    corp_id: str | None = None  # SP mode only
+    user_id: str | None = None  # default "" (the enterprise's default administrator)
+    tls: TlsPolicy = field(default_factory=TlsPolicy)
+    terminal_name: str | None = None  # default the host's name
+    notify_email: str | None = None
+    notify_phone: str | None = None
+    dept_code: str | None = None  # default "1"
+
+
+@dataclass(frozen=True)
 class Host:
     name: str
     address: str
@@ -65,10 +82,27 @@ class Host:
     profile_vars: dict[str, Any] = field(default_factory=dict)
     groups: tuple[str, ...] = ()
     source: str = ""  # "inventory.yaml:42", where the host is defined
+    cloud: CloudVars = field(default_factory=CloudVars)
+    ansible_port: int | None = None  # the port of the room's transport, as Ansible means it
+    vars: dict[str, Any] = field(default_factory=dict)  # free variables (and other ansible_*), {vars.NAME}
+    origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # dotted key -> file:line
 
     def port(self, protocol: str, default: int) -> int:
-        return self.ports.get(protocol, default)
+        """`ports.<protocol>`, else `ansible_port` when it is the protocol of this room's transport."""
+        if protocol in self.ports:
+            return self.ports[protocol]
+        if self.ansible_port is not None and self.transport and PROTOCOL_OF.get(self.transport) == protocol:
+            return self.ansible_port
+        return default
+
+    def origin(self, key: str) -> str:
+        """`file:line` where a dotted key (`sip.number`) is written for this host; else the host's own."""
+        while key:
+            if key in self.origins:
+                return self.origins[key]
+            key = key.rpartition(".")[0]
+        return self.source
 
     def secrets(self) -> tuple[Secret, ...]:
-        found = (self.device_credentials.password, self.sip.password)
+        found = (self.device_credentials.password, self.sip.password, self.cloud.app_key)
         return tuple(s for s in found if s is not None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, Val
 
 from endpoints import yamlfile
 from endpoints.errors import InputError
-from endpoints.host import Credentials, Host, SipVars, TlsPolicy
+from endpoints.host import CloudVars, Credentials, Host, SipVars, TlsPolicy
 from endpoints.secrets import Secret
 from endpoints.validation import unknown_key
 from endpoints.yamlfile import LineMap as _Map
@@ -52,8 +52,12 @@ class Inventory:
     path: Path
 
 
-def load_inventory(path: Path) -> Inventory:
+def load_inventory(sources: Path | str | Sequence[Path | str]) -> Inventory:
     """Read, validate and resolve the inventory; raises InputError naming file, line, key."""
+    paths = [Path(sources)] if isinstance(sources, (str, Path)) else [Path(p) for p in sources]
+    if len(paths) != 1:
+        raise InputError("give exactly one inventory (-i)")
+    path = paths[0]
     parser = _Parser(Path(path))
     parser.parse(_load_yaml(Path(path)))
     return parser.build()
@@ -249,6 +253,19 @@ class _SipIn(_Strict):
     transport: Text | None = None
 
 
+class _CloudIn(_Strict):
+    api: Text | None = None
+    app_id: Text | None = None
+    app_key: SecretIn | None = None
+    corp_id: Text | None = None
+    user_id: Text | None = None
+    tls_verify: Annotated[Any, PlainValidator(_tls)] | None = None
+    terminal_name: Text | None = None
+    notify_email: Text | None = None
+    notify_phone: Text | None = None
+    dept_code: Text | None = None
+
+
 class _HostIn(_Strict):
     address: Annotated[Any, PlainValidator(_address)] | None = None
     model: Annotated[Any, PlainValidator(_model)] | None = None
@@ -262,6 +279,7 @@ class _HostIn(_Strict):
     ssh_host_key: Annotated[Any, PlainValidator(_host_key)] | None = None
     known_hosts: Annotated[Any, PlainValidator(_path)] | None = None
     profile_vars: Annotated[Any, PlainValidator(_free_mapping)] | None = None
+    cloud: _CloudIn | None = None
     ansible_host: Annotated[Any, PlainValidator(_address)] | None = None
     ansible_user: Text | None = None
     ansible_password: SecretIn | None = None
@@ -271,6 +289,7 @@ _NESTED: dict[str, type[BaseModel]] = {
     "ports": _PortsIn,
     "device_credentials": _CredentialsIn,
     "sip": _SipIn,
+    "cloud": _CloudIn,
 }
 
 
@@ -498,6 +517,7 @@ class _Parser:
             profile_vars=spec.profile_vars or {},
             groups=names,
             source=f"{self.file}:{definition.line}",
+            cloud=checked.cloud(spec.cloud or _CloudIn()),
         )
 
 
@@ -574,6 +594,11 @@ class _HostChecker:
             password = self.secret(spec.ansible_password, ("ansible_password",))
         username = given.username if given.username is not None else spec.ansible_user
         return Credentials(password=password) if username is None else Credentials(username, password)
+
+    def cloud(self, spec: _CloudIn) -> CloudVars:
+        plain = {k: getattr(spec, k) for k in _CloudIn.model_fields if k not in ("app_key", "tls_verify")}
+        return CloudVars(**plain, app_key=self.secret(spec.app_key, ("cloud", "app_key")),
+                         tls=spec.tls_verify or TlsPolicy())
 
     def sip(self, spec: _SipIn) -> SipVars:
         plain = {k: getattr(spec, k) for k in _SipIn.model_fields if k != "password"}
