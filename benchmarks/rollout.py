@@ -22,8 +22,8 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
-from endpoints import engine
-from endpoints.cli import run_command
+from endpoints import app
+from endpoints.core.options import Options
 
 
 def write_spec(path: Path, args: argparse.Namespace) -> None:
@@ -43,11 +43,12 @@ def one_run(args: argparse.Namespace, forks: int) -> dict[str, float]:
         write_spec(folder / "spec.yaml", args)
         endpoints("lab", "up", "--spec", str(folder / "spec.yaml"), "--detach", "--dir", str(folder / "lab"))
         try:
-            options = engine.Options("apply", forks=forks, verify_timeout=args.delay * 10 + 60,
-                                     first_poll=args.first_poll)
+            options = Options("apply", forks=forks, verify_timeout=args.delay * 10 + 60, first_poll=args.first_poll)
             started = time.perf_counter()
-            run = run_command(options, folder / "lab" / "inventory.yaml", Console(file=io.StringIO()),
-                              run_dir=folder / "runs")
+            request = app.Request(options, (folder / "lab" / "inventory.yaml",), run_dir=folder / "runs",
+                                  state_dir=folder / "state")
+            quiet = Console(file=io.StringIO())
+            run = app.execute(request, quiet, quiet)
             wall = time.perf_counter() - started
             rooms = json.loads(endpoints("lab", "status", "--json", "--dir", str(folder / "lab")))
         finally:

@@ -1,74 +1,65 @@
-"""The command line: facts, plan, apply, verify, recover, and the lab."""
+"""The command line: click options in, `endpoints.app` does the work, an exit code out.
+
+Nothing imports this module (the boundary test checks it): the demo, the benchmarks and
+the Ansible modules call `endpoints.app` directly.
+"""
 from __future__ import annotations
 
-import json
-import logging
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
-from endpoints import engine, output
+from endpoints import app, output
+from endpoints.core.options import Options
 from endpoints.errors import InputError
-from endpoints.events import EventLog, new_run_folder
-from endpoints.history import History
-from endpoints.host import Host
 from endpoints.profiles import ProfileSet
-from endpoints.results import RunResult
-from endpoints.secrets import redact
-from endpoints.trust import PinStore
 
 EXIT_INPUT = 1
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+POSITIVE = click.FloatRange(min=0, min_open=True)
 
 
-class RedactingFilter(logging.Filter):
-    """Last line of defence: any secret value that reaches a log line is masked."""
-
-    def __init__(self, hosts: list[Host]) -> None:
-        super().__init__()
-        self.secrets = list({id(s): s for h in hosts for s in h.secrets()}.values())
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), self.secrets)
-        record.args = ()
-        return True
+def _options(*options: Decorator) -> Decorator:
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            func = option(func)
+        return func
+    return apply
 
 
-def common(func: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option("-i", "--inventory", "inventory", required=True, type=click.Path(path_type=Path),
-                     help="Inventory file (Ansible YAML shape)."),
-        click.option("--limit", default=None, help="Ansible pattern: names, groups, globs, ~regex, a:b, a:&b, a:!b, @file."),
-        click.option("--forks", default=10, show_default=True, type=click.IntRange(1, 1000),
-                     help="Concurrent device sessions."),
-        click.option("--report", type=click.Path(path_type=Path), default=None, help="Write the JSON run report here."),
-        click.option("--profiles", "profile_dirs", multiple=True, type=click.Path(path_type=Path),
-                     help="A folder of extra or overriding profiles (repeatable)."),
-        click.option("--run-dir", type=click.Path(path_type=Path), default=Path(".endpoints/runs"), show_default=True,
-                     help="Where each run keeps its event log, report and retry list."),
-        click.option("--timeout", default=10.0, show_default=True, help="Seconds per device request."),
-        click.option("-v", "--verbose", count=True, help="Log protocol steps to stderr (secrets masked)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def verify_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--verify-timeout", default=120.0, show_default=True,
-                        help="Seconds to wait for registration.")(func)
-    return func
-
-
-def sip_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--resolve-proxy", is_flag=True,
-                        help="Resolve the proxy's name to an IP here, for rooms that cannot resolve names.")(func)
-    return func
+common = _options(
+    click.option("-i", "--inventory", "inventory", required=True, multiple=True, type=click.Path(path_type=Path),
+                 help="Inventory: a YAML or INI file or a folder, as Ansible reads them (repeatable, merged in order)."),
+    click.option("--limit", default=None, help="Ansible pattern: names, groups, globs, ~regex, a:b, a:&b, a:!b, @file."),
+    click.option("--forks", default=10, show_default=True, type=click.IntRange(1, 1000),
+                 help="Concurrent device sessions."),
+    click.option("--report", type=click.Path(path_type=Path), default=None, help="Write the JSON run report here."),
+    click.option("--html", type=click.Path(path_type=Path), default=None, help="Write a one-page HTML report here."),
+    click.option("--csv", type=click.Path(path_type=Path), default=None, help="Write one CSV row per room here."),
+    click.option("--profiles", "profile_dirs", multiple=True, type=click.Path(path_type=Path),
+                 help="A folder of extra or overriding profiles (repeatable)."),
+    click.option("--run-dir", type=click.Path(path_type=Path), default=app.DEFAULT_RUN_DIR, show_default=True,
+                 help="Where each run keeps its event log, report and retry list."),
+    click.option("--state-dir", type=click.Path(path_type=Path), default=None,
+                 help="The tool's memory (refused passwords, trusted certificates); default "
+                      "$ENDPOINTS_STATE_DIR, else $XDG_STATE_HOME/endpoints (~/.local/state/endpoints)."),
+    click.option("--timeout", default=10.0, show_default=True, type=POSITIVE,
+                 help="Seconds per device request, the whole answer included."),
+    click.option("-v", "--verbose", count=True, help="Log protocol steps to stderr (secrets masked); -vv more."),
+)
+verify_timeout = click.option("--verify-timeout", default=120.0, show_default=True, type=POSITIVE,
+                              help="Seconds to wait for registration.")
+resolve_proxy = click.option("--resolve-proxy", is_flag=True,
+                             help="Resolve the proxy's name to an IP here, for rooms that cannot resolve names.")
+diff = click.option("--diff", is_flag=True, help="Show before and after of every change (secrets masked).")
+cloud = click.option("--cloud", is_flag=True,
+                     help="Also ask the meeting service whether it sees each room registered (cloud.* keys).")
+write_options = _options(
+    click.option("--no-verify", is_flag=True, help="Do not wait for registration after writing."),
+    diff, verify_timeout, resolve_proxy)
 
 
 class _Commands(click.Group):
@@ -89,37 +80,37 @@ class _Commands(click.Group):
             sys.exit(EXIT_INPUT)
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="endpoints")
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Shell completion: eval \"$(_ENDPOINTS_COMPLETE=bash_source endpoints)\" (zsh_source, fish_source).")
+@click.version_option(package_name="endpoints-sip")
 def main() -> None:
     """Put SIP registration onto Cisco and Polycom rooms and prove that every room registered."""
 
 
-@main.command()
+def _example(text: str) -> str:
+    return "\b\nExample:\n  " + text
+
+
+@main.command(epilog=_example("endpoints facts -i inventory.yaml --limit building-a"))
 @common
 def facts(**kw: Any) -> None:
     """Read model, software, serial, SIP settings and registration; change nothing."""
     _run("facts", kw)
 
 
-@main.command()
+@main.command(epilog=_example("endpoints plan -i inventory.yaml --diff"))
 @common
-@sip_options
+@resolve_proxy
+@diff
 def plan(**kw: Any) -> None:
     """Show per room what apply would change; change nothing."""
     _run("plan", kw)
 
 
-def write_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """What every command that writes to rooms takes."""
-    func = click.option("--no-verify", is_flag=True, help="Do not wait for registration after writing.")(func)
-    func = click.option("--diff", is_flag=True, help="Show before and after of every change (secrets masked).")(func)
-    return verify_options(sip_options(func))
-
-
-@main.command()
+@main.command(epilog=_example("endpoints apply -i inventory.yaml --limit building-a --diff"))
 @common
 @write_options
+@cloud
 @click.option("--check", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--force-password", is_flag=True,
               help="Send the SIP password even to rooms already registered (causes a re-registration).")
@@ -128,7 +119,7 @@ def apply(**kw: Any) -> None:
     _run("apply", kw)
 
 
-@main.command()
+@main.command(epilog=_example("endpoints recover -i inventory.yaml --limit room-a101"))
 @common
 @write_options
 def recover(**kw: Any) -> None:
@@ -137,116 +128,56 @@ def recover(**kw: Any) -> None:
     _run("recover", kw)
 
 
-@main.command()
+@main.command(epilog=_example("endpoints verify -i inventory.yaml --cloud"))
 @common
-@verify_options
+@verify_timeout
+@cloud
 def verify(**kw: Any) -> None:
     """Read registration state only (waits while a room is still registering)."""
     _run("verify", kw)
 
 
-def _run(command: engine.Command, kw: dict[str, Any]) -> None:
+@main.command(epilog=_example("endpoints trust -i inventory.yaml   # then, fingerprints compared: --accept"))
+@common
+@click.option("--accept", is_flag=True, help="Record the new host keys and certificates (never a changed one).")
+def trust(**kw: Any) -> None:
+    """First contact: show each room's SSH host key and HTTPS certificate (new, known or
+    changed) without logging in; --accept records the new ones."""
+    _run("trust", kw)
+
+
+@main.command(epilog=_example("endpoints rollback -i inventory.yaml --run .endpoints/runs/20261201-101500-123-apply"))
+@common
+@click.option("--run", "rollback_run", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="The run folder of the apply or recover to undo.")
+@click.option("--check", is_flag=True, help="Show what would be put back; change nothing.")
+@diff
+@verify_timeout
+def rollback(**kw: Any) -> None:
+    """Write back what a past apply or recover run changed (passwords are listed, not restored)."""
+    _run("rollback", kw)
+
+
+def _run(command: str, kw: dict[str, Any]) -> None:
     with _input_errors():
-        code = _execute(command, kw, Console(highlight=False, soft_wrap=True))
+        options = Options(
+            command=command, check=kw.get("check", False), verify=not kw.get("no_verify", False),
+            verify_timeout=kw.get("verify_timeout", 120.0), forks=kw["forks"],
+            force_password=kw.get("force_password", False), resolve_proxy=kw.get("resolve_proxy", False),
+            accept=kw.get("accept", False), cloud=kw.get("cloud", False), timeout=kw["timeout"])
+        request = app.Request(
+            options=options, inventory=tuple(kw["inventory"]), limit=kw.get("limit"),
+            profile_dirs=tuple(kw.get("profile_dirs") or ()), run_dir=kw["run_dir"], report=kw.get("report"),
+            html=kw.get("html"), csv=kw.get("csv"), state_dir=kw.get("state_dir"), diff=kw.get("diff", False),
+            verbose=kw.get("verbose", 0), rollback_run=kw.get("rollback_run"))
+        code = app.exit_code(app.execute(request))
     sys.exit(code)
-
-
-def _execute(command: engine.Command, kw: dict[str, Any], console: Console) -> int:
-    options = engine.Options(
-        command=command, check=kw.get("check", False), verify=not kw.get("no_verify", False),
-        verify_timeout=kw.get("verify_timeout", 120.0), forks=kw["forks"],
-        force_password=kw.get("force_password", False), resolve_proxy=kw.get("resolve_proxy", False),
-        timeout=kw["timeout"])
-    run = run_command(options, kw["inventory"], console, limit=kw.get("limit"),
-                      profile_dirs=kw.get("profile_dirs") or (), run_dir=kw["run_dir"], report=kw.get("report"),
-                      diff=kw.get("diff", False), verbose=kw.get("verbose", 0))
-    return run.exit_code() if not run.interrupted else (run.exit_code() or 2)
-
-
-def run_command(options: engine.Options, inventory_path: Path, console: Console, *, limit: str | None = None,
-                profile_dirs: tuple[Path, ...] = (), run_dir: Path = Path(".endpoints/runs"),
-                report: Path | None = None, diff: bool = False, verbose: int = 0) -> RunResult:
-    """Load, check, run and show one command; InputError before any device is touched."""
-    from endpoints.inventory import load_inventory
-    from endpoints.limit import select
-
-    inventory = load_inventory(inventory_path)
-    hosts = [inventory.hosts[name] for name in select(inventory, limit)]
-    _logging(verbose, hosts)
-    profiles = ProfileSet.load(profile_dirs)
-    engine.prepare(hosts, profiles, options)  # bad input stops here, before any device
-    folder = new_run_folder(run_dir, options.command)
-    events = EventLog(folder / "events.jsonl", {h.name: h.secrets() for h in hosts})
-    progress = output.Progress(output.stderr_console(), options.command)
-    previous = _stop_on_sigterm()
-    try:
-        state = Path(run_dir).parent
-        run = engine.run(hosts, profiles, options, events, progress, History(state), PinStore(state))
-    finally:
-        _restore_sigterm(previous)
-        progress.close()
-        events.close()
-    _write_outputs(run, folder, report)
-    output.show(console, run, diff=diff, facts=options.command == "facts")
-    _tell_outputs(console, run, folder)
-    return run
-
-
-def _stop_on_sigterm() -> Any:
-    """A terminated run ends like an interrupted one: sessions closed, report written."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, interrupt)
-
-
-def _restore_sigterm(previous: Any) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _write_outputs(run: RunResult, folder: Path, report: Path | None) -> None:
-    text = json.dumps(run.to_json(), indent=2, ensure_ascii=False) + "\n"
-    (folder / "report.json").write_text(text, encoding="utf-8")
-    if report:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(text, encoding="utf-8")
-    retry = [name for name, r in run.hosts.items() if r.status not in ("ok", "changed")]
-    (folder / "retry.txt").write_text("".join(f"{name}\n" for name in retry), encoding="utf-8")
-
-
-def _tell_outputs(console: Console, run: RunResult, folder: Path) -> None:
-    console.print(f"[dim]event log and report: {folder}[/]")
-    if any(r.status not in ("ok", "changed") for r in run.hosts.values()):
-        console.print(f"[dim]rerun the rooms that did not end ok: --limit @{folder / 'retry.txt'}[/]")
-
-
-def _logging(verbosity: int, hosts: list[Host]) -> None:
-    """Warnings always (e.g. a key accepted during recover), more with -v; secrets masked."""
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "endpoints", False)]:
-        root.removeHandler(old)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.endpoints = True  # type: ignore[attr-defined]
-    handler.addFilter(RedactingFilter(hosts))
-    if verbosity:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-    else:
-        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-        handler.setLevel(logging.WARNING)
-    root.addHandler(handler)
-    logging.getLogger("httpcore").setLevel(logging.INFO)  # its DEBUG prints session cookies
-    root.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING)
 
 
 # --- the lab --------------------------------------------------------------------------
 
 LAB_DIR = click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path(".endpoints/lab"),
                        show_default=True, help="Where the lab keeps its inventory, secrets and manifest.")
-
 
 @main.group()
 def lab() -> None:
@@ -269,7 +200,7 @@ def lab_up(folder: Path, rooms: int, spec: Path | None, like: Path | None, http_
     """Start a simulated fleet and write its inventory."""
     from endpoints.lab import commands
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = output.console()
     with _input_errors():
         if detach:
             args = ["--rooms", str(rooms), "--delay", str(delay), "--latency", str(latency)]
@@ -302,7 +233,7 @@ def lab_status(folder: Path, as_json: bool) -> None:
     from endpoints.lab import commands
 
     with _input_errors():
-        commands.status(folder, Console(highlight=False, soft_wrap=True), as_json)
+        commands.status(folder, output.console(), as_json)
 
 
 @lab.command("reset")
@@ -313,7 +244,7 @@ def lab_reset(folder: Path, room: str) -> None:
     from endpoints.lab import commands
 
     with _input_errors():
-        commands.reset(folder, room, Console(highlight=False, soft_wrap=True))
+        commands.reset(folder, room, output.console())
 
 
 @lab.command("down")
@@ -323,7 +254,7 @@ def lab_down(folder: Path) -> None:
     from endpoints.lab import commands
 
     with _input_errors():
-        commands.down(folder, Console(highlight=False, soft_wrap=True))
+        commands.down(folder, output.console())
 
 
 @main.command()
@@ -334,10 +265,12 @@ def demo(keep: Path | None) -> None:
     from endpoints.demo import run_demo
 
     with _input_errors():
-        sys.exit(run_demo(Console(highlight=False, soft_wrap=True), keep))
+        sys.exit(run_demo(output.console(), keep))
 
 
 class _input_errors:
+    """Bad input is one line on stderr and exit 1, never a traceback."""
+
     def __enter__(self) -> None:
         return None
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from endpoints import engine
-from endpoints.cli import run_command
+from endpoints import app
+from endpoints.core.options import Options
 from endpoints.lab.fleet import MIX, Lab, LabSpec, RoomSpec
+from endpoints.results import RunResult
 
 WRONG = "room-a010"
 
@@ -41,19 +42,22 @@ def _story(console: Console, lab: Lab, folder: Path) -> int:
         note = "  (its inventory carries a wrong SIP password)" if room.spec.wrong_password else ""
         console.print(f"  {name}: {room.spec.model} {room.spec.software} over {room.spec.transport}, "
                       f"{room.spec.state}{note}")
-    inventory, runs = lab.inventory_path, folder / "runs"
+    inventory = lab.inventory_path
     console.print(f"inventory: {inventory}\n")
 
+    def run(options: Options, *, diff: bool = False) -> RunResult:
+        request = app.Request(options, (inventory,), run_dir=folder / "runs", state_dir=folder / "state", diff=diff)
+        return app.execute(request, console)
+
     console.rule("1. endpoints plan: what would change (nothing is written)")
-    run_command(engine.Options("plan"), inventory, console, run_dir=runs)
+    run(Options("plan"))
 
     console.rule("2. endpoints apply: write what differs, then prove registration")
-    first = run_command(engine.Options("apply", verify_timeout=30, forks=10), inventory, console, run_dir=runs,
-                        diff=True)
+    first = run(Options("apply", verify_timeout=30, forks=10), diff=True)
 
     console.rule("3. endpoints apply again: every room ok, nothing written, nobody re-registers")
     writes, attempts = _counts(lab)
-    second = run_command(engine.Options("apply", verify_timeout=30), inventory, console, run_dir=runs)
+    second = run(Options("apply", verify_timeout=30))
     writes_after, attempts_after = _counts(lab)
     console.print(f"the simulated rooms saw {writes_after - writes} writes and "
                   f"{attempts_after - attempts} registration attempts during the second apply")
@@ -65,10 +69,7 @@ def _counts(lab: Lab) -> tuple[int, int]:
     return sum(d.counters.writes for d in devices), sum(d.registration.attempts for d in devices)
 
 
-def _verdict(console: Console, first: object, second: object, writes: int, attempts: int) -> int:
-    from endpoints.results import RunResult
-
-    assert isinstance(first, RunResult) and isinstance(second, RunResult)
+def _verdict(console: Console, first: RunResult, second: RunResult, writes: int, attempts: int) -> int:
     unexpected = [name for name, r in first.hosts.items() if (r.status in ("failed", "unreachable")) != (name == WRONG)]
     if unexpected or writes:
         console.print(f"[red]demo: unexpected outcome for {', '.join(unexpected) or 'the second apply'}[/]")

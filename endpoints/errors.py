@@ -1,9 +1,22 @@
-"""The errors of endpoints, from bad input to device faults.
+"""The errors of endpoints, by cause, from bad input to device faults (httpx's `_exceptions` is the model).
 
-Device errors say what happened to one host; the engine turns them into a host status
-(`failed` or `unreachable`) and advice. No message ever carries a secret value.
+Device errors say what happened to one room. Each class carries what the engine needs
+to decide, so no caller tests exception types one by one:
+
+- `status`: the room's status when this error ends its visit (`unreachable` when no
+  conversation with the device's API could be held, `failed` when the device said
+  something that cannot be accepted);
+- `retryable`: whether another visit may succeed (a connection that broke, a busy codec).
+
+Which library exception becomes which error is decided in one place per library, in
+`endpoints.transports.base.map_os_error` and the transports beside it. No message ever
+carries a secret value.
 """
 from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+RoomStatus = Literal["ok", "changed", "failed", "unreachable", "skipped"]
 
 
 class EndpointsError(Exception):
@@ -23,30 +36,47 @@ class InputError(EndpointsError):
 
 
 class DeviceError(EndpointsError):
-    """Something went wrong with one device; fails that host only."""
+    """Something went wrong with one device; fails that room only."""
+
+    status: ClassVar[RoomStatus] = "failed"
+    retryable: ClassVar[bool] = False
 
 
 class Unreachable(DeviceError):
-    """The device could not be reached (refused, timed out, no route, DNS)."""
+    """No conversation with the device's API: refused, timed out, no route, DNS, or the
+    device accepted the connection and then said nothing or hung up before a session began."""
+
+    status: ClassVar[RoomStatus] = "unreachable"
+    retryable: ClassVar[bool] = True
 
 
-class Transient(DeviceError):
-    """A fault worth retrying: reset connection, timeout mid-session, HTTP 503 rate limit."""
+class Transient(Unreachable):
+    """The conversation broke off mid-session: reset, closed, or no complete answer in time."""
+
+
+class DeviceBusy(DeviceError):
+    """The device answers but will not serve now: HTTP 503, no free API session."""
+
+    retryable: ClassVar[bool] = True
 
 
 class AuthenticationFailed(DeviceError):
     """The device refused the login (wrong device credentials or a locked account)."""
 
 
-class HostKeyChanged(DeviceError):
+class TrustError(DeviceError):
+    """The device's identity (SSH host key, TLS certificate) could not be trusted."""
+
+
+class HostKeyChanged(TrustError):
     """The SSH host key differs from the known one (factory reset, or an impostor)."""
 
 
-class HostKeyUnknown(DeviceError):
+class HostKeyUnknown(TrustError):
     """No known host key for this device and accepting a new one was not allowed."""
 
 
-class TLSVerifyFailed(DeviceError):
+class TLSVerifyFailed(TrustError):
     """The HTTPS certificate did not verify (CA, hostname or pinned fingerprint)."""
 
 
@@ -55,11 +85,14 @@ class ProtocolError(DeviceError):
 
 
 class SettingRefused(DeviceError):
-    """The device refused to set one setting; names the path and the device's reason."""
+    """The device refused to set one setting; names the path and the device's reason.
 
-    def __init__(self, path: str, reason: str) -> None:
+    `written` lists the paths of the same write that the device had already taken, in
+    order, so that the caller can put them back (`Driver.rollback`)."""
+
+    def __init__(self, path: str, reason: str, *, written: tuple[str, ...] = ()) -> None:
         super().__init__(f"device refused '{path}': {reason}")
-        self.path, self.reason = path, reason
+        self.path, self.reason, self.written = path, reason, written
 
 
 class Unsupported(DeviceError):

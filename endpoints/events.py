@@ -5,11 +5,15 @@ import datetime
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from endpoints.core.processor import Processor
 from endpoints.secrets import MASK, Secret, redact
+
+if TYPE_CHECKING:
+    from endpoints.core.room import Room
 
 
 def _plain(value: Any) -> Any:
@@ -55,8 +59,20 @@ class EventLog:
             self._file = None
 
 
-def new_run_folder(base: Path, command: str) -> Path:
+def new_run_folder(base: Path, command: str, *, check: bool = False) -> Path:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
-    folder = base / f"{stamp}-{command}"
+    folder = base / f"{stamp}-{command}{'-check' if check else ''}"
     folder.mkdir(parents=True, exist_ok=False)
     return folder
+
+
+class EventLogProcessor(Processor):
+    """Every room event into the run's event log (`events.jsonl`); tracebacks only with -v."""
+
+    def __init__(self, log: EventLog, *, verbose: bool = False) -> None:
+        self.log, self.verbose = log, verbose
+
+    def room_event(self, room: Room, event: str, fields: Mapping[str, Any]) -> None:
+        if event == "internal-error" and not self.verbose:
+            fields = {k: v for k, v in fields.items() if k != "traceback"}
+        self.log.emit(room.name, event, **fields)

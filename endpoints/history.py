@@ -14,8 +14,16 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from endpoints.core.processor import Processor
+
+if TYPE_CHECKING:
+    from endpoints.core.room import Room
+    from endpoints.results import RunResult
 
 LOCK_WINDOW = 30 * 60.0  # the service's lock lasts 15 to 30 minutes
 
@@ -89,3 +97,18 @@ class History:
         temp.write_text(json.dumps({n: [asdict(a) for a in items] for n, items in self._attempts.items()}),
                         encoding="utf-8")
         os.replace(temp, path)
+
+
+class HistoryProcessor(Processor):
+    """Records every registration attempt a run caused (a password sent), as it is judged."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    def room_event(self, room: Room, event: str, fields: Mapping[str, Any]) -> None:
+        if event == "attempt":
+            self.history.record(str(fields["number"]), Attempt(time.time(), room.fingerprint(),
+                                                               bool(fields["registered"]), str(fields["reason"])))
+
+    def run_done(self, run: RunResult) -> None:
+        self.history.flush()

@@ -14,15 +14,15 @@ from typing import Any, Literal
 
 import pydantic
 
-from endpoints import yamlfile
+from endpoints import support, yamlfile
 from endpoints.desired import DesiredSip
 from endpoints.drivers.base import Identity, Registration, RegistrationState
 from endpoints.errors import InputError, Unsupported
 from endpoints.host import Host
 from endpoints.secrets import Secret
-from endpoints.validation import input_error
+from endpoints.validation import input_error, unknown_key
 
-VENDORS = ("cisco", "polycom-group", "polycom-hdx")
+VENDORS = tuple(support.FAMILIES)
 TEMPLATE = re.compile(r"\{([a-z_]+(?:\.[A-Za-z0-9_]+)?)\}")
 
 
@@ -35,6 +35,7 @@ class SettingModel(_Strict):
     value: str
     secret: bool = False
     casefold: bool = False
+    sip: bool | None = None  # part of the SIP account (a change re-sends the password); default: built-in
     via: dict[str, str] = {}
 
 
@@ -72,6 +73,9 @@ class Setting:
     casefold: bool = False
     via: dict[str, str] = field(default_factory=dict)
     source: str = ""  # file:line
+    # A SIP setting's change re-registers the room, so the password goes with it; an
+    # operator's own setting (system name, NTP ...) changes nothing at the service.
+    sip: bool = True
 
     def path_for(self, transport: str) -> str:
         return self.via.get(transport, self.setting)
@@ -207,19 +211,26 @@ class ProfileSet:
                 raw[model.name] = (model, data, str(path), builtin)
         return cls({name: _resolve(name, raw) for name in raw})
 
-    def get(self, name: str) -> Profile:
+    def get(self, name: str, *, where: str = "") -> Profile:
+        """A profile by name; `where` (the inventory's file:line) names the key that asked for it."""
         try:
             return self.profiles[name]
         except KeyError:
             known = ", ".join(sorted(self.profiles))
-            raise InputError(f"no profile named {name!r} (known: {known})", key="profile") from None
+            raise InputError(unknown_key(name, self.profiles).replace("unknown key", "no profile named")
+                             + f"; known: {known}", file=where, key="profile") from None
 
-    def for_model(self, model: str | None, vendor: str) -> Profile:
-        """The profile to start with before the device is asked (default transport)."""
-        for profile in self.profiles.values():
-            if profile.vendor == vendor and (model is None or model in profile.models):
+    def start(self, host: Host, vendor: str) -> Profile:
+        """The profile to use before the device has said what it runs (factory logins)."""
+        if host.profile:
+            return self.get(host.profile, where=host.origin("profile"))
+        family = [p for p in self.profiles.values() if p.vendor == vendor]
+        for profile in family:
+            if host.model in profile.models:
                 return profile
-        raise Unsupported(f"no profile for model {model!r}")
+        if not family:
+            raise Unsupported(f"no profile for {vendor}")
+        return family[0]
 
     def select(self, identity: Identity, vendor: str, forced: str | None = None) -> Profile:
         """The profile for the software the device runs; `forced` (inventory `profile`) wins."""
@@ -280,16 +291,16 @@ def _build(model: ProfileModel, data: Any, file: str, builtin: bool, base: Profi
                              line=1, key=key)
         return value if value is not None else getattr(base, key)
 
-    settings = _merge_settings(base.settings if base else (), model.settings, data, file)
+    settings = _merge_settings(base.settings if base else (), model.settings, data, file, builtin)
     registration = model.registration
     return Profile(
         name=model.name,
         description=model.description or (base.description if base else ""),
         vendor=inherit("vendor"),
         software=_regex(model, base, data, file),
-        models=tuple(model.models) if model.models is not None else inherit("models"),
+        models=_models(model, base),
         minimum_software=_minimums(model, base),
-        transports=tuple(model.transports) if model.transports is not None else inherit("transports"),
+        transports=_transports(model, base, inherit("vendor")),
         registration=_registration(registration) if registration else inherit("registration"),
         settings=settings,
         file=file,
@@ -312,10 +323,27 @@ def _regex(model: ProfileModel, base: Profile | None, data: Any, file: str) -> r
                          key="software") from None
 
 
+def _models(model: ProfileModel, base: Profile | None) -> tuple[str, ...]:
+    """The support matrix's models of this line; an operator profile may narrow or name its own."""
+    if model.models is not None:
+        return tuple(model.models)
+    from_matrix = tuple(m for line in support.MATRIX if line.profile == model.name for m in line.models)
+    return from_matrix or (base.models if base else ())
+
+
 def _minimums(model: ProfileModel, base: Profile | None) -> dict[str, tuple[int, ...]]:
-    if model.minimum_software is None:
-        return dict(base.minimum_software) if base else {}
-    return {k: version_tuple(f"{v}.0" if "." not in str(v) else str(v)) for k, v in model.minimum_software.items()}
+    if model.minimum_software is not None:
+        return {k: version_tuple(f"{v}.0" if "." not in str(v) else str(v))
+                for k, v in model.minimum_software.items()}
+    found = {m: support.tested_minimum(m, model.name) for m in _models(model, base)}
+    from_matrix = {m: v for m, v in found.items() if v}
+    return from_matrix or (dict(base.minimum_software) if base else {})
+
+
+def _transports(model: ProfileModel, base: Profile | None, vendor: str) -> tuple[str, ...]:
+    if model.transports is not None:
+        return tuple(model.transports)
+    return base.transports if base else support.FAMILIES[vendor].transports
 
 
 def _registration(model: RegistrationModel) -> RegistrationSpec:
@@ -324,11 +352,13 @@ def _registration(model: RegistrationModel) -> RegistrationSpec:
 
 
 def _merge_settings(inherited: Iterable[Setting], own: list[SettingModel], data: Any,
-                    file: str) -> tuple[Setting, ...]:
+                    file: str, builtin: bool) -> tuple[Setting, ...]:
     merged = {s.setting: s for s in inherited}
     items = data.get("settings") or []
     for index, item in enumerate(own):
         line = yamlfile.line_of(items, index)
+        replaced = merged.get(item.setting)
+        sip = item.sip if item.sip is not None else (replaced.sip if replaced else builtin)
         merged[item.setting] = Setting(item.setting, item.value, item.secret, item.casefold, dict(item.via),
-                                       f"{file}:{line}" if line else file)
+                                       f"{file}:{line}" if line else file, sip=sip)
     return tuple(merged.values())

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from endpoints.drivers.base import Identity, Registration
+from endpoints.errors import RoomStatus
 from endpoints.secrets import MASK, Secret
 
-Status = Literal["ok", "changed", "failed", "unreachable", "skipped"]
+Status = RoomStatus
 STATUSES: tuple[Status, ...] = ("ok", "changed", "failed", "unreachable", "skipped")
 
 
@@ -34,6 +35,8 @@ class HostResult:
     serial: str | None = None
     profile: str | None = None
     transport: str | None = None
+    address: str | None = None
+    groups: tuple[str, ...] = ()
     changes: list[Change] = field(default_factory=list)
     settings: dict[str, str | None] = field(default_factory=dict)  # facts: what was read
     registration: Registration | None = None
@@ -42,6 +45,11 @@ class HostResult:
     warnings: list[str] = field(default_factory=list)
     recovered: bool = False
     seconds: float = 0.0
+    service: dict[str, Any] | None = None  # --cloud: the meeting service's word
+    keys: list[dict[str, Any]] = field(default_factory=list)  # trust: host keys and certificates
+    checks: list[dict[str, Any]] = field(default_factory=list)  # doctor: what the room's own API says
+    restored: list[dict[str, Any]] = field(default_factory=list)  # rollback or a refused write: put back
+    not_restored: list[str] = field(default_factory=list)  # secrets: cannot be read back
 
     def fail(self, status: Status, error: str, advice: str | None) -> HostResult:
         self.status, self.error, self.advice = status, error, advice
@@ -61,6 +69,8 @@ class HostResult:
             "serial": self.serial,
             "profile": self.profile,
             "transport": self.transport,
+            "address": self.address,
+            "groups": list(self.groups),
             "changes": [c.to_json() for c in self.changes],
             "settings": self.settings,
             "registration": registration,
@@ -69,6 +79,11 @@ class HostResult:
             "warnings": self.warnings,
             "recovered": self.recovered,
             "seconds": round(self.seconds, 3),
+            **({"service": self.service} if self.service is not None else {}),
+            **({"keys": self.keys} if self.keys else {}),
+            **({"checks": self.checks} if self.checks else {}),
+            **({"restored": self.restored, "not_restored": self.not_restored}
+               if self.restored or self.not_restored else {}),
         }
 
 
@@ -77,6 +92,10 @@ class RunResult:
     command: str
     hosts: dict[str, HostResult]
     interrupted: bool = False
+    check: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)  # tool version, limit, inventory, times
+    extra: dict[str, Any] = field(default_factory=dict)  # command-specific top-level parts (doctor: proxies)
+    failed_checks: bool = False  # trust/doctor: a check failed though every room was reached
 
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = {s: 0 for s in STATUSES}
@@ -86,7 +105,7 @@ class RunResult:
 
     def exit_code(self) -> int:
         """0 when every host ended ok or changed; else 2 (failed) | 4 (unreachable)."""
-        code = 0
+        code = 2 if self.failed_checks else 0
         for result in self.hosts.values():
             if result.status in ("failed", "skipped"):
                 code |= 2
@@ -96,8 +115,11 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "meta": self.meta,
             "command": self.command,
+            "check": self.check,
             "summary": self.summary(),
             "interrupted": self.interrupted,
             "hosts": {name: r.to_json() for name, r in self.hosts.items()},
+            **self.extra,
         }

@@ -23,6 +23,7 @@ class Api:
     driver: str  # "module:Class", imported on demand
     protocol: str  # the `ports` key: http, https, ssh, telnet
     port: int  # the device's default port for it
+    ssh_host_keys: tuple[str, ...] = ()  # host-key algorithms to offer; () the client's modern default
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Family:
 
 
 _CISCO = "endpoints.drivers.cisco:CiscoDriver"
+_GROUP_SSH = ("ssh-rsa",)  # Group Series offers only the legacy SHA-1 `ssh-rsa` host key
 _LINE = "endpoints.drivers.polycom_line:PolycomLineDriver"
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
@@ -50,7 +52,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     )),
     Family("polycom-group", "polycom", (
         Api("rest", "endpoints.drivers.polycom_rest:GroupRestDriver", "https", 443),
-        Api("ssh", _LINE, "ssh", 22),
+        Api("ssh", _LINE, "ssh", 22, ssh_host_keys=_GROUP_SSH),
         Api("telnet", _LINE, "telnet", 24),
     )),
     Family("polycom-hdx", "polycom", (
@@ -161,7 +163,14 @@ def families_with(transport: str) -> tuple[Family, ...]:
 
 
 def default_port(transport: str) -> int:
-    return next(a.port for f in FAMILIES.values() for a in f.apis if a.transport == transport)
+    """The device's default port of a transport or protocol (`rest` and `https`: 443)."""
+    return next(a.port for f in FAMILIES.values() for a in f.apis if transport in (a.transport, a.protocol))
+
+
+def ssh_host_keys(family: str) -> tuple[str, ...] | None:
+    """The host-key algorithms to offer a family's SSH server (None: the client's default)."""
+    api = FAMILIES[family].api("ssh")
+    return api.ssh_host_keys or None if api else None
 
 
 def supported_summary() -> str:

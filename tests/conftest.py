@@ -13,6 +13,12 @@ from endpoints.lab.fleet import Lab, LabSpec, RoomSpec
 from endpoints.lab.net import LabLoop
 
 
+@pytest.fixture(autouse=True)
+def _own_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test has its own memory (refused passwords, pins): never the user's own."""
+    monkeypatch.setenv("ENDPOINTS_STATE_DIR", str(tmp_path / "state"))
+
+
 @pytest.fixture(scope="module")
 def lab() -> Iterator[LabLoop]:
     """One event loop for a test module's simulated devices."""

@@ -15,9 +15,11 @@ import pytest
 from endpoints.desired import desired_state
 from endpoints.drivers import driver_class
 from endpoints.drivers.base import Driver, Write
-from endpoints.drivers.cisco_http import CiscoHttpDriver
+from endpoints.drivers.cisco_http import HttpXapi
+from endpoints.drivers.cisco_ssh import ShellXapi
 from endpoints.errors import (
     AuthenticationFailed,
+    DeviceBusy,
     HostKeyChanged,
     HostKeyUnknown,
     SettingRefused,
@@ -280,14 +282,14 @@ def test_sessions_end_on_every_path_out(make_room: Callable[..., Room], transpor
     assert counters.sessions_max == 1
 
 
-def test_a_full_session_pool_is_transient_and_says_why(make_room: Callable[..., Room],
+def test_a_full_session_pool_is_busy_and_says_why(make_room: Callable[..., Room],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(CiscoHttpDriver, "busy_backoff", 0.01)
+    monkeypatch.setattr(HttpXapi, "busy_backoff", 0.01)
     room = make_room("SX20", protocols=("http",), session_limit=4)
     leaked = [room.driver("http") for _ in range(4)]
     for driver in leaked:
         driver.open()  # other clients that never end their sessions
-    with pytest.raises(Transient, match="XMLAPI session"):
+    with pytest.raises(DeviceBusy, match="XMLAPI session"):
         room.driver("http").open()
     for driver in leaked:
         driver.close()
@@ -308,17 +310,17 @@ def test_a_session_lost_to_a_reboot_is_reopened(make_room: Callable[..., Room], 
 # --- busy devices, broken connections ------------------------------------------------------------------
 
 @pytest.mark.parametrize("transport", ["http", "https"])
-def test_503_is_retried_with_backoff_then_transient(make_room: Callable[..., Room], transport: str,
+def test_503_is_retried_with_backoff_then_busy(make_room: Callable[..., Room], transport: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(CiscoHttpDriver, "busy_backoff", 0.01)
+    monkeypatch.setattr(HttpXapi, "busy_backoff", 0.01)
     room = make_room("SX20", protocols=(transport,))
     room.device.faults.http_503 = 2
     with room.driver(transport) as driver:
         assert driver.identity().model == "SX20"
     room.device.faults.http_503 = 50
-    with pytest.raises(Transient, match="503"):
+    with pytest.raises(DeviceBusy, match="503"):
         room.driver(transport).open()
-    assert room.device.faults.http_503 == 50 - 1 - CiscoHttpDriver.busy_retries
+    assert room.device.faults.http_503 == 50 - 1 - HttpXapi.busy_retries
     room.device.faults.http_503 = 0
     assert no_sessions(room)
 
@@ -411,17 +413,17 @@ def test_factory_reset_room_is_recovered_with_the_factory_login(make_room: Calla
     with factory:
         factory.set_admin_password(Secret(DEVICE_PASSWORD))
         if transport == "ssh":
-            assert factory.key_changed and factory.presented_key == \
+            assert factory.key_changed and factory.accepted_keys[-1] == \
                 known_hosts_line(room.device.host_key, room.ports["ssh"]).strip()
         if transport == "https":
-            assert factory.key_changed and factory.presented_key == f"sha256:{room.device.certificate.sha256}"
+            assert factory.key_changed and factory.accepted_keys[-1] == f"sha256:{room.device.certificate.sha256}"
     assert room.device.admin_password == DEVICE_PASSWORD
     wait_for(lambda: no_sessions(room))
 
 
 def test_ssh_driver_behind_a_pty(make_room: Callable[..., Room], monkeypatch: pytest.MonkeyPatch) -> None:
     """With a PTY the codec ends lines in CR LF; the driver reads both forms."""
-    monkeypatch.setattr(driver_class("cisco", "ssh"), "pty", True)
+    monkeypatch.setattr(ShellXapi, "pty", True)
     room = make_room("SX80", protocols=("ssh",))
     with room.driver("ssh") as driver:
         driver.write([Write("SIP Profile 1 DisplayName", 'Room "B" 2')])

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from endpoints import support
 from endpoints.drivers import cisco_xapi as xapi
 from endpoints.errors import ProtocolError
 
@@ -71,10 +72,10 @@ def test_reads_registration_and_identity_from_the_real_sx20_status() -> None:
     assert identity.product == "Cisco TelePresence SX20"
 
 
-def test_a_room_bar_is_no_sx_model() -> None:
+def test_a_room_bar_is_recognised_from_its_recorded_status() -> None:
     root = document("roombar-roomos11.19-status.xml")
     identity = xapi.identity_from({p: xapi.find_value(root, p) for p in xapi.IDENTITY_PATHS.values()})
-    assert identity.model is None
+    assert identity.model == "Room Bar"  # the support matrix's RoomOS 11 row
     assert identity.product == "Cisco Room Bar"
     assert identity.software == "ce11.19.1.6.76526b1b094"
     assert xapi.find_value(root, "SIP Registration 1 Status") == "Inactive"
@@ -202,6 +203,7 @@ def test_reader_strips_the_echo_off_escape() -> None:
 
 
 def test_canonical_models() -> None:
-    assert xapi.canonical_model("SX80", None) == "SX80"
-    assert xapi.canonical_model(None, "Cisco TelePresence SX10") == "SX10"
-    assert xapi.canonical_model("Room Kit", "Cisco Webex Room Kit") is None
+    assert support.model_of_product("SX80", None) == "SX80"
+    assert support.model_of_product(None, "Cisco TelePresence SX10") == "SX10"
+    assert support.model_of_product("Room Kit", "Cisco Webex Room Kit") == "Room Kit"
+    assert support.model_of_product("Room Kit Pro", "Cisco Webex Room Kit Pro") is None  # not in the matrix

@@ -14,9 +14,9 @@ def test_the_wheel_carries_profiles_and_firmware_tables_and_runs_elsewhere(tmp_p
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                             "-w", str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
-    wheel = next((tmp_path / "dist").glob("endpoints-*.whl"))
+    wheel = next((tmp_path / "dist").glob("endpoints_sip-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for profile in ("cisco-ce", "cisco-tc", "polycom-group", "polycom-hdx"):
+    for profile in ("cisco-ce", "cisco-roomos", "cisco-tc", "polycom-group", "polycom-hdx"):
         assert f"endpoints/_profiles/{profile}.yaml" in names
     assert any(n.startswith("endpoints/lab/polycom_firmware/") for n in names)
     assert any(n.endswith("entry_points.txt") for n in names)
@@ -34,7 +34,7 @@ def test_the_wheel_carries_profiles_and_firmware_tables_and_runs_elsewhere(tmp_p
     assert shown.returncode == 0, shown.stderr
     module, folder, profiles = shown.stdout.splitlines()
     assert module.startswith(str(site)) and folder == str(site / "endpoints" / "_profiles")
-    assert profiles == "['cisco-ce', 'cisco-tc', 'polycom-group', 'polycom-hdx']"
+    assert profiles == "['cisco-ce', 'cisco-roomos', 'cisco-tc', 'polycom-group', 'polycom-hdx']"
     helped = subprocess.run([sys.executable, "-m", "endpoints", "--help"], capture_output=True, text=True,
                             cwd=away, env=env)
     assert helped.returncode == 0 and "apply" in helped.stdout

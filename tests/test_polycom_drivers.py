@@ -17,7 +17,7 @@ import pytest
 from endpoints.desired import desired_state
 from endpoints.drivers import driver_class, family_of
 from endpoints.drivers.base import Driver, Write
-from endpoints.errors import AuthenticationFailed, SettingRefused, Transient, Unreachable
+from endpoints.errors import AuthenticationFailed, DeviceBusy, SettingRefused, Transient, Unreachable
 from endpoints.host import Credentials, Host, SipVars, TlsPolicy
 from endpoints.lab.net import LabLoop, free_port, known_hosts_line
 from endpoints.lab.polycom import PolycomDevice
@@ -323,12 +323,13 @@ def test_rest_session_ended_by_the_device_is_authentication_failed(make_room: An
             driver.identity()
 
 
-def test_rest_busy_device_is_transient(make_room: Any) -> None:
+def test_rest_busy_device_is_busy_and_retryable(make_room: Any) -> None:
     room = make_room("Group 550", "rest")
     with room.driver() as driver:
         room.device.faults.http_503 = 1
-        with pytest.raises(Transient):
+        with pytest.raises(DeviceBusy) as busy:
             driver.status(["system.status.sipserver"])
+        assert busy.value.retryable
 
 
 # --- factory reset: first-boot wizard and the admin password -------------------------------------------

@@ -2,23 +2,34 @@
 channel that replays what real units were seen to send (protocols/polycom.md §3.5)."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
+from endpoints.channel import Channel
 from endpoints.drivers import polycom_lineproto as proto
 from endpoints.errors import AuthenticationFailed, Transient, Unreachable
+from endpoints.transports.base import Deadline, StreamTransport
 
 FIXTURES = Path(__file__).parent / "fixtures" / "polycom"
 
 
-class Script:
-    """A channel that answers each sent command with canned text (or nothing)."""
+class Script(StreamTransport):
+    """A device stream that answers each sent command with canned text (or nothing; "" hangs up)."""
+
+    where = "script"
 
     def __init__(self, greeting: str, answers: dict[str, str] | None = None) -> None:
         self.pending = [greeting]
         self.answers = answers or {}
         self.sent: list[str] = []
+
+    def open(self, deadline: Deadline) -> None:
+        return None
+
+    def write(self, data: bytes) -> None:
+        self.send(data.decode())
 
     def send(self, text: str) -> None:
         self.sent.append(text)
@@ -26,8 +37,11 @@ class Script:
         if key in self.answers:
             self.pending.append(self.answers[key])
 
-    def recv(self, timeout: float) -> str | None:
-        return self.pending.pop(0) if self.pending else None
+    def read(self, deadline: Deadline) -> bytes:
+        if self.pending:
+            return self.pending.pop(0).encode()
+        time.sleep(deadline.timeout())
+        raise Transient("script: no answer within the deadline")
 
     def close(self) -> None:
         pass
@@ -38,8 +52,8 @@ BANNER = ("Hi, my name is : Room\r\nHere is what I know about myself:\r\nModel: 
           "SNMP Enabled: True\r\n")
 
 
-def session(channel: Script, device: str = "unit") -> proto.LineSession:
-    return proto.LineSession(channel, device=device, timeout=0.3, gap=0)
+def session(script: Script, device: str = "unit") -> proto.LineSession:
+    return proto.LineSession(Channel(script, timeout=0.3, newline="\r\n"), device=device, timeout=0.3, gap=0)
 
 
 @pytest.mark.parametrize(("value", "token"), [("", '""'), ("a b", '"a b"'), ("TLS", "TLS"),

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from endpoints.errors import ProtocolError
+from endpoints.errors import ProtocolError, Transient
 from endpoints.host import Credentials, Host
 from endpoints.lab.net import LabLoop, free_port
 from endpoints.lab.polycom import PolycomDevice
 from endpoints.lab.registration import MeetingService
 from endpoints.secrets import Secret
+from endpoints.transports.base import Deadline
 from endpoints.transports.ssh import SshTransport
 from endpoints.transports.telnet import TelnetTransport
 
@@ -36,9 +37,15 @@ def start(lab: LabLoop, devices: list[PolycomDevice], model: str, *protocols: st
 
 
 def read_until(telnet: TelnetTransport, marker: str, seconds: float = 2.0) -> str:
-    text, deadline = "", time.monotonic() + seconds
-    while marker not in text and time.monotonic() < deadline:
-        text += telnet.recv(0.2) or ""
+    text, deadline = "", Deadline(seconds)
+    while marker not in text:
+        try:
+            data = telnet.read(deadline)
+        except Transient:
+            break
+        if not data:
+            break
+        text += data.decode("utf-8", "replace")
     return text
 
 
@@ -47,7 +54,7 @@ def test_hdx_telnet_prompt_banner_echo_and_firmware_errors(lab: LabLoop, devices
     telnet = TelnetTransport("127.0.0.1", device.ports["telnet"], timeout=2)
     telnet.open()
     assert read_until(telnet, "Password: ").endswith("Password: ")  # no newline after the prompt
-    telnet.send(PASSWORD + "\r\n")
+    telnet.write(f"{PASSWORD}\r\n".encode())
     greeting = read_until(telnet, "-> ")
     assert "Hi, my name is : sim-0\r\n" in greeting and "Model: HDX 7000\r\n" in greeting
     exchanges = {
@@ -62,7 +69,7 @@ def test_hdx_telnet_prompt_banner_echo_and_firmware_errors(lab: LabLoop, devices
         "serialnum 1": "serialnum 1\n\rerror: command has illegal parameters\r\n-> ",
     }
     for command, expected in exchanges.items():
-        telnet.send(command + "\r\n")
+        telnet.write(f"{command}\r\n".encode())
         assert read_until(telnet, "-> ") == expected
     telnet.close()
     assert device.counters.writes == 1  # the clearing set
@@ -74,9 +81,9 @@ def test_wrong_telnet_password_asks_again_then_hangs_up(lab: LabLoop, devices: l
     telnet.open()
     for _ in range(3):
         assert read_until(telnet, "Password: ").endswith("Password: ")
-        telnet.send("nope\r\n")
+        telnet.write(b"nope\r\n")
     assert read_until(telnet, "never", 0.5) == "\r\n"
-    assert telnet.recv(0.5) == ""
+    assert telnet.read(Deadline(0.5)) == b""
     assert device.counters.logins_failed == 3
 
 

@@ -66,21 +66,25 @@ def test_event_log_and_report_never_carry_a_secret(tmp_path: Path) -> None:
 
 
 def test_a_secret_in_a_device_error_never_reaches_the_report(tmp_path: Path) -> None:
-    from endpoints.engine import Options, RoomJob
+    from endpoints.core.options import Options
+    from endpoints.core.processor import Processors
+    from endpoints.core.room import Room, Steps
+    from endpoints.core.runner import Runner
     from endpoints.errors import DeviceError
-    from endpoints.history import History
     from endpoints.host import Credentials, Host, SipVars
     from endpoints.profiles import ProfileSet
+    from endpoints.state import Memory
 
     host = Host("room", "127.0.0.1", model="SX20", transport="http",
                 device_credentials=Credentials("admin", Secret("device-" + VALUE)),
                 sip=SipVars(number="+99111612345", password=Secret(VALUE)))
-    job = RoomJob(host, None, ProfileSet.load(), Options("facts"), EventLog(None), History(None))
+    room = Room(host, None, ProfileSet.load(), Options("facts"), Memory.open(None, ()), Processors())
 
-    def leaky_main() -> None:
+    def leaky(room: Room) -> Steps:
         raise DeviceError(f"the device echoed {VALUE} and device-{VALUE}")
+        yield 0.0
 
-    job._main = leaky_main  # type: ignore[method-assign]
-    assert job.step() is None
-    report = json.dumps(job.result.to_json())
+    assert Runner(1).run([room], leaky, lambda room: None)
+    report = json.dumps(room.result.to_json())
+    assert room.result.status == "failed"
     assert VALUE not in report and MASK in report

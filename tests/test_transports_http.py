@@ -140,7 +140,7 @@ def test_tls_to_a_plain_port_is_unreachable(server: Server) -> None:
 
 
 def test_read_timeout_is_transient(server: Server) -> None:
-    with HttpTransport(host(TlsPolicy()), "http", server.http, timeout=0.3) as http, pytest.raises(Transient, match="no answer"):
+    with HttpTransport(host(TlsPolicy()), "http", server.http, timeout=0.3) as http, pytest.raises(Transient, match="no complete answer"):
         http.request("GET", "/slow")
 
 

@@ -8,9 +8,11 @@ the meeting service or of profiles: it reads and writes the device's own setting
 Contract for every driver:
 - ``open()`` connects and logs in; ``close()`` always releases the device session (CE
   xAPI sessions never expire, Polycom leaks lock logins) and never raises.
-- Errors are `endpoints.errors` types: Unreachable when nothing answers, Transient for a
-  fault worth a retry, AuthenticationFailed, HostKeyChanged/HostKeyUnknown,
-  TLSVerifyFailed, SettingRefused(path, reason), ProtocolError. Never a secret in a message.
+- Errors are `endpoints.errors` types: Unreachable when no conversation with the API can
+  be held (Transient when one broke off), DeviceBusy, AuthenticationFailed,
+  HostKeyChanged/HostKeyUnknown, TLSVerifyFailed, SettingRefused(path, reason),
+  ProtocolError, Unsupported. Never a secret in a message.
+- Drivers import transports and channels, never the engine, the tasks or the CLI.
 - ``read()`` returns None for a path that does not exist on this firmware; write-only
   settings (passwords) are never passed to ``read()``.
 - ``status()`` reads status values (Cisco xStatus paths such as
@@ -71,11 +73,19 @@ class Driver(abc.ABC):
         self.credentials = credentials or host.device_credentials
         self.timeout = timeout
         # Recovery only: connect even when the SSH host key or TLS certificate changed, and
-        # record what was presented (`presented_key`); the caller saves it once the factory
+        # record what was presented (`accepted_keys`); the caller saves it once the factory
         # state is confirmed. Everywhere else a changed key is a hard failure.
         self.trust_changed_key = trust_changed_key
-        self.key_changed = False
-        self.presented_key: str | None = None  # known_hosts line or sha256 pin, when changed
+        self.accepted_keys: list[str] = []  # known_hosts lines and sha256 pins taken on trust
+
+    @property
+    def key_changed(self) -> bool:
+        return bool(self.accepted_keys)
+
+    def accepted(self, key: str | None) -> None:
+        """A transport took a changed key or certificate on trust (recovery only)."""
+        if key and key not in self.accepted_keys:
+            self.accepted_keys.append(key)
 
     @abc.abstractmethod
     def open(self) -> None: ...
@@ -96,7 +106,21 @@ class Driver(abc.ABC):
 
     @abc.abstractmethod
     def write(self, writes: Sequence[Write]) -> None:
-        """Write in order; stop at the first refusal with SettingRefused(path, reason)."""
+        """Write in order (NAPALM's commit); stop at the first refusal with SettingRefused(path, reason).
+
+        What the device took before a refusal depends on the API (one putxml document,
+        or one command per setting): `rollback()` finds out by reading."""
+
+    def rollback(self, previous: Sequence[Write]) -> list[Write]:
+        """Put back settings a write of this visit changed (NAPALM's discard/rollback): the
+        previous values, last written first, for those that no longer hold them. Returns
+        what was written back. Secrets are never passed: they cannot be read back."""
+        now = self.read([w.path for w in previous])
+        back = [w for w in reversed(previous)
+                if now.get(w.path) is not None and str(now[w.path]).strip() != w.clear_value().strip()]
+        if back:
+            self.write(back)
+        return back
 
     @abc.abstractmethod
     def status(self, paths: Sequence[str]) -> dict[str, str | None]:

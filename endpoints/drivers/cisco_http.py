@@ -1,4 +1,4 @@
-"""Cisco xAPI over HTTP or HTTPS (`/getxml`, `/putxml`), for TC 7 and CE 8/9.
+"""The xAPI over HTTP or HTTPS (`/getxml`, `/putxml`): the Cisco driver's web channel.
 
 Login: CE opens an XMLAPI session (`POST /xmlapi/session/begin`, Basic auth once, a
 `SessionId` cookie after). Those sessions never expire on the device and its pool is
@@ -15,17 +15,19 @@ import atexit
 import logging
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http.cookies import CookieError, SimpleCookie
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
 from lxml import etree
 
+from endpoints import support
 from endpoints.drivers import cisco_xapi as xapi
-from endpoints.drivers.base import Driver, Identity, Write
+from endpoints.drivers.base import Write
 from endpoints.errors import (
     AuthenticationFailed,
+    DeviceBusy,
     DeviceError,
     ProtocolError,
     SettingRefused,
@@ -38,52 +40,50 @@ from endpoints.transports.http import HttpTransport
 
 log = logging.getLogger(__name__)
 
-_OPEN: weakref.WeakSet[CiscoHttpDriver] = weakref.WeakSet()
+_OPEN: weakref.WeakSet[HttpXapi] = weakref.WeakSet()
 
 
 @atexit.register
 def _end_leftover_sessions() -> None:
-    """Last resort for a driver nobody closed: a leaked session stays open until reboot."""
-    for driver in list(_OPEN):
-        driver.close()
+    """Last resort for a channel nobody closed: a leaked session stays open until reboot."""
+    for channel in list(_OPEN):
+        channel.close()
 
 
-class CiscoHttpDriver(Driver):
-    family: ClassVar[str] = "cisco-xapi"
-    transports: ClassVar[tuple[str, ...]] = ("http", "https")
-    busy_retries: ClassVar[int] = 3  # HTTP 503 (rate limit, busy codec): retries before Transient
+class HttpXapi:
+    busy_retries: ClassVar[int] = 3  # HTTP 503 (rate limit, busy codec): retries before DeviceBusy
     busy_backoff: ClassVar[float] = 0.25  # seconds, doubled per retry
 
-    def __init__(self, host: Host, transport: str, *, credentials: Credentials | None = None,
-                 timeout: float = 10.0, trust_changed_key: bool = False) -> None:
-        super().__init__(host, transport, credentials=credentials, timeout=timeout,
-                         trust_changed_key=trust_changed_key)
-        if transport not in self.transports:
-            raise Unsupported(f"{host.name}: the Cisco HTTP driver does not speak {transport!r}")
+    def __init__(self, host: Host, transport: str, *, timeout: float, trust_changed_key: bool = False) -> None:
+        if transport not in ("http", "https"):
+            raise Unsupported(f"{host.name}: the xAPI web channel does not speak {transport!r}")
+        self.host, self.timeout, self.trust_changed_key = host, timeout, trust_changed_key
         self.scheme: Literal["http", "https"] = "https" if transport == "https" else "http"
-        self.port = host.port(self.scheme, 443 if self.scheme == "https" else 80)
+        self.port = host.port(self.scheme, support.default_port(self.scheme))
+        self.credentials = host.device_credentials
+        self.key_changed = False
+        self.presented_key: str | None = None
         self._http: HttpTransport | None = None
         self._cookie: tuple[str, str] | None = None  # (name, value) of the XMLAPI session
-        self._identity: Identity | None = None
 
     # --- session ---------------------------------------------------------------------------
 
-    def open(self) -> None:
-        self._http = HttpTransport(self.host, self.scheme, self.port, timeout=self.timeout,
-                                   trust_changed_key=self.trust_changed_key)
-        _OPEN.add(self)
+    def open(self, credentials: Credentials) -> None:
+        self.open_for_status(credentials)
         try:
             self._login()
         except BaseException:
             self.close()  # a session begun before the failure must not leak
             raise
+        assert self._http is not None
         if self._http.key_changed:
             self.key_changed = True
             self.presented_key = f"sha256:{self._http.presented_fingerprint}"
 
-    def open_for_status(self) -> None:
+    def open_for_status(self, credentials: Credentials) -> None:
         """A registration poll is one getxml: Basic auth on it, no session (1 request, not 3),
         which also keeps polls out of the device's small session pool."""
+        self.credentials = credentials
         self._http = HttpTransport(self.host, self.scheme, self.port, timeout=self.timeout,
                                    trust_changed_key=self.trust_changed_key)
         _OPEN.add(self)
@@ -116,7 +116,7 @@ class CiscoHttpDriver(Driver):
             # TC 7: no sessions, so Basic auth goes with every request (no cookie kept)
             log.debug("%s: no XMLAPI sessions (%s): Basic auth per request", self.host.name,
                       response.status_code)
-            self.identity()  # proves the credentials now, not at first use
+            self._get("Status", "SystemUnit")  # proves the credentials now, not at first use
             return
         self._raise_for(response, "session login")
 
@@ -124,25 +124,20 @@ class CiscoHttpDriver(Driver):
         password = self.credentials.password.reveal() if self.credentials.password else ""
         return self.credentials.username, password
 
-    # --- Driver API ------------------------------------------------------------------------
+    # --- the xAPI ----------------------------------------------------------------------------
 
-    def identity(self) -> Identity:
-        if self._identity is None:
-            document = self._get("Status", "SystemUnit")
-            values = {path: xapi.find_value(document, path) for path in xapi.IDENTITY_PATHS.values()}
-            self._identity = xapi.identity_from(values)
-            log.debug("%s: identity %s", self.host.name, self._identity)
-        return self._identity
+    def values(self, kind: str, paths: Sequence[str]) -> dict[str, str | None]:
+        """One getxml: the subtree when every path shares its top node, else the whole tree."""
+        if not paths:
+            return {}
+        tops = {xapi.split_path(p)[0][0].lower() for p in paths}
+        document = self._get(kind, xapi.split_path(paths[0])[0][0] if len(tops) == 1 else None)
+        found = {path: xapi.find_value(document, path) for path in paths}
+        for path, value in found.items():
+            log.debug("%s: %s %s = %r", self.host.name, kind, path, value)
+        return found
 
-    def read(self, paths: Sequence[str]) -> dict[str, str | None]:
-        return self._values("Configuration", paths)
-
-    def status(self, paths: Sequence[str]) -> dict[str, str | None]:
-        return self._values("Status", paths)
-
-    def write(self, writes: Sequence[Write]) -> None:
-        if not writes:
-            return
+    def configure(self, writes: Sequence[Write]) -> None:
         for write in writes:
             log.debug("%s: set %s = %s", self.host.name, write.path,
                       MASK if isinstance(write.value, Secret) else write.value)
@@ -151,40 +146,19 @@ class CiscoHttpDriver(Driver):
         except ValueError as exc:
             raise SettingRefused(writes[0].path, str(exc)) from None
         response = self._request("POST", "/putxml", content=body, headers={"Content-Type": "text/xml"})
-        self._check_put(response, [w.path for w in writes], _secrets(writes))
+        self._check_put(response, [w.path for w in writes], [w.value for w in writes if isinstance(w.value, Secret)])
 
-    def set_admin_password(self, new: Secret) -> None:
-        tc = xapi.is_tc(self.identity().software)
-        current = self.credentials.password.reveal() if self.credentials.password else ""
-        if tc:
-            path, params = "SystemUnit AdminPassword Set", {"Password": new.reveal()}
-        else:
-            path = "UserManagement User Passphrase Set"
-            params = {"NewPassphrase": new.reveal(), "Username": self.credentials.username,
-                      "YourPassphrase": current}
+    def command(self, path: str, params: Mapping[str, str], secrets: Sequence[Secret]) -> None:
         log.debug("%s: xCommand %s (values hidden)", self.host.name, path)
         response = self._request("POST", "/putxml", content=xapi.command_document(path, params),
                                  headers={"Content-Type": "text/xml"})
-        secrets = [new] + ([self.credentials.password] if self.credentials.password else [])
-        self._check_put(response, [path], secrets)
-        self.credentials = Credentials(self.credentials.username, new)
+        self._check_put(response, [path], list(secrets))
 
     # --- requests --------------------------------------------------------------------------
 
-    def _values(self, root: str, paths: Sequence[str]) -> dict[str, str | None]:
-        found: dict[str, str | None] = {}
-        documents: dict[str, etree._Element] = {}
-        for path in paths:
-            top = xapi.split_path(path)[0][0]
-            if top not in documents:
-                documents[top] = self._get(root, top)
-            value = xapi.find_value(documents[top], path)
-            found[path] = value
-            log.debug("%s: %s %s = %r", self.host.name, root, path, value)
-        return found
-
-    def _get(self, root: str, top: str) -> etree._Element:
-        response = self._request("GET", "/getxml", params={"location": f"/{root}/{top}"})
+    def _get(self, kind: str, top: str | None) -> etree._Element:
+        location = f"/{kind}/{top}" if top else f"/{kind}"
+        response = self._request("GET", "/getxml", params={"location": location})
         return xapi.parse_xml(response.content)
 
     def _request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
@@ -208,10 +182,10 @@ class CiscoHttpDriver(Driver):
             return self._send(method, path, headers={**headers, **_cookie_header(self._cookie)}, **kwargs)
         return self._send(method, path, headers=headers, auth=self._auth(), **kwargs)
 
-    def _send(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send, backing off on 503 (rate limit or a busy codec) a bounded number of times."""
         if self._http is None:
-            raise ProtocolError(f"{self.host.name}: the driver is not open")
+            raise Transient(f"{self.host.name}: the xAPI channel is not open")
         delay = self.busy_backoff
         for attempt in range(self.busy_retries + 1):
             response = self._http.request(method, path, **kwargs)
@@ -221,8 +195,8 @@ class CiscoHttpDriver(Driver):
                 log.debug("%s: 503 from the device, retrying in %.2f s", self.host.name, delay)
                 time.sleep(delay)
                 delay *= 2
-        raise Transient(f"{self.host.name}: the device kept answering 503 (busy, rate limited, or no free "
-                        f"XMLAPI session: sessions never time out, a reboot frees leaked ones)")
+        raise DeviceBusy(f"{self.host.name}: the device kept answering 503 (busy, rate limited, or no free "
+                         f"XMLAPI session: sessions never time out, a reboot frees leaked ones)")
 
     def _check_https_redirect(self, response: httpx.Response) -> None:
         location = response.headers.get("Location", "")
@@ -235,7 +209,7 @@ class CiscoHttpDriver(Driver):
             raise AuthenticationFailed(f"{self.host.name}: the device refused the login of user "
                                        f"'{self.credentials.username}' ({what})")
         if response.status_code in (500, 502, 504):
-            raise Transient(f"{self.host.name}: {what}: HTTP {response.status_code} from the device")
+            raise DeviceBusy(f"{self.host.name}: {what}: HTTP {response.status_code} from the device")
         raise ProtocolError(f"{self.host.name}: {what}: unexpected HTTP {response.status_code}")
 
     def _check_put(self, response: httpx.Response, paths: list[str], secrets: list[Secret]) -> None:
@@ -265,7 +239,3 @@ def _session_cookie(response: httpx.Response) -> tuple[str, str] | None:
 
 def _cookie_header(cookie: tuple[str, str]) -> dict[str, str]:
     return {"Cookie": f"{cookie[0]}={cookie[1]}"}
-
-
-def _secrets(writes: Sequence[Write]) -> list[Secret]:
-    return [w.value for w in writes if isinstance(w.value, Secret)]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from endpoints import support
 from endpoints.drivers.base import Identity
 from endpoints.errors import ProtocolError
 
@@ -32,7 +33,6 @@ IDENTITY_PATHS = {
 }
 TERMINATORS = ("OK", "ERROR", "Command not recognized.")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
-_MODEL = re.compile(r"\bSX\s?(10|20|80)\b", re.IGNORECASE)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -333,14 +333,6 @@ class TerminalReader:
 
 # --- identity ----------------------------------------------------------------------------
 
-def canonical_model(platform: str | None, product: str | None) -> str | None:
-    for text in (platform, product):
-        match = _MODEL.search(text or "")
-        if match:
-            return f"SX{match.group(1)}"
-    return None
-
-
 def identity_from(values: Mapping[str, str | None]) -> Identity:
     """An Identity from the status values at IDENTITY_PATHS."""
     product = values.get(IDENTITY_PATHS["product"]) or ""
@@ -350,7 +342,7 @@ def identity_from(values: Mapping[str, str | None]) -> Identity:
         raise ProtocolError("the device did not report SystemUnit Software Version")
     serial = values.get(IDENTITY_PATHS["serial"]) or values.get(IDENTITY_PATHS["mainboard_serial"]) or ""
     return Identity(vendor="cisco", product=product or (platform or ""),
-                    model=canonical_model(platform, product), software=software, serial=serial)
+                    model=support.model_of_product(platform, product), software=software, serial=serial)
 
 
 def is_tc(software: str) -> bool:

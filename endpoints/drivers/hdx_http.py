@@ -12,10 +12,10 @@ from collections.abc import Generator, Sequence
 import httpx
 from lxml import etree  # type: ignore[import-untyped]
 
+from endpoints import support
 from endpoints.drivers import polycom_lineproto as proto
 from endpoints.drivers.base import Driver, Identity, Write
-from endpoints.drivers.polycom_line import check_kept, set_command, setting_name
-from endpoints.errors import AuthenticationFailed, ProtocolError, SettingRefused, Transient
+from endpoints.errors import AuthenticationFailed, DeviceBusy, ProtocolError, SettingRefused, Transient
 from endpoints.host import Credentials, Host
 from endpoints.secrets import MASK, Secret
 from endpoints.transports.http import HttpTransport
@@ -92,7 +92,8 @@ class HdxHttpDriver(Driver):
     # -- session --
 
     def open(self) -> None:
-        self._http = HttpTransport(self.host, "http", self.host.port("http", 80), timeout=self.timeout)
+        self._http = HttpTransport(self.host, "http", self.host.port("http", support.default_port("http")),
+                                   timeout=self.timeout)
         try:
             self._serial = self._one("serialnum").value(("serialnum",))
         except BaseException:
@@ -130,7 +131,7 @@ class HdxHttpDriver(Driver):
             raise AuthenticationFailed(f"{self.host.name}: the device refused the web login of user "
                                        f"'{self.credentials.username}'")
         if response.status_code == 503:
-            raise Transient(f"{self.host.name}: the device is busy (HTTP 503 on {what})")
+            raise DeviceBusy(f"{self.host.name}: the device is busy (HTTP 503 on {what})")
         if response.status_code != 200:
             raise ProtocolError(f"{self.host.name}: HTTP {response.status_code} on {what}")
 
@@ -143,7 +144,7 @@ class HdxHttpDriver(Driver):
                         proto.software_of(version.value(("version",))), serial.value(("serialnum",)))
 
     def read(self, paths: Sequence[str]) -> dict[str, str | None]:
-        names = {path: setting_name(path) for path in paths}
+        names = {path: proto.setting_name(path) for path in paths}
         readable = [name for name in dict.fromkeys(names.values()) if name not in proto.WRITE_ONLY]
         commands = [proto.get_setting(n).text for n in readable]
         replies = dict(zip(readable, self.run(commands))) if readable else {}
@@ -178,13 +179,13 @@ class HdxHttpDriver(Driver):
             self._write_one(write)
 
     def _write_one(self, write: Write) -> None:
-        command = set_command(write, forbidden=";",
+        command = proto.set_command(write, forbidden=";",
                               why="a_apicommand.cgi separates commands with ';': the value cannot hold one")
         reply = self._one(command.text, shown=command.shown)
         if reply.error:
             secret = isinstance(write.value, Secret)
             raise SettingRefused(write.path, reply.error.replace(write.clear_value(), MASK) if secret else reply.error)
-        check_kept(write, reply.value(command.replies[0]))
+        proto.check_kept(write, reply.value(command.replies[0]))
 
     def set_admin_password(self, new: Secret) -> None:
         old = self.credentials.password.reveal() if self.credentials.password else ""

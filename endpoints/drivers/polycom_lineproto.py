@@ -1,9 +1,11 @@
 """The Polycom line API (HDX 3.x and Group Series 6.x, telnet and SSH) as text.
 
-Pure helpers (quoting, tokens, error and noise lines, banner fields, identity) and
-`LineSession`, which runs one command at a time over any text channel and matches the
-reply by its first words, never by position: real units replay their login banner
-mid-session, echo commands late, and let replies lag behind (protocols/polycom.md §3.5).
+Pure helpers (quoting, tokens, error and noise lines, banner fields, identity, the set
+commands of a setting) and `LineSession`, which runs one command at a time over a text
+`Channel` and matches the reply by its first words, never by position: real units replay
+their login banner mid-session, echo commands late, and let replies lag behind
+(protocols/polycom.md §3.5). Every driver of the line API's commands (telnet, SSH, the
+HDX web server's a_apicommand.cgi, the Group Series wizard over SSH) builds on this module.
 """
 from __future__ import annotations
 
@@ -13,11 +15,17 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from endpoints import support
+from endpoints.channel import Channel
+from endpoints.drivers.base import Write
 from endpoints.drivers.polycom_commands import CONFIG_COMMANDS
-from endpoints.errors import AuthenticationFailed, ProtocolError, Transient, Unreachable
-from endpoints.secrets import MASK
+from endpoints.errors import AuthenticationFailed, ProtocolError, SettingRefused, Transient, Unreachable
+from endpoints.host import Credentials, Host
+from endpoints.secrets import MASK, Secret
+from endpoints.transports.base import Deadline, StreamTransport
+from endpoints.transports.ssh import SshTransport
+from endpoints.transports.telnet import TelnetTransport
 
 log = logging.getLogger(__name__)
 
@@ -167,19 +175,8 @@ def software_of(version: str) -> str:
 
 
 def canonical_model(product: str) -> str | None:
-    """`RealPresence Group 550` -> `Group 550`; `HDX 9006` -> `HDX 9000`."""
-    group = re.search(r"group\s*(\d{3})", product, re.IGNORECASE)
-    if group:
-        return f"Group {group.group(1)}"
-    hdx = re.search(r"hdx\s*(\d{4})", product, re.IGNORECASE)
-    if not hdx:
-        return None
-    number = hdx.group(1)
-    if number.startswith("45"):
-        return "HDX 4500"
-    if number[0] in "6789":
-        return f"HDX {number[0]}000"
-    return None
+    """`RealPresence Group 550` -> `Group 550`; `HDX 9006` -> `HDX 9000` (the support matrix)."""
+    return support.model_of_product(product)
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -263,16 +260,6 @@ class CommandRefused(Exception):
 
 # --- the session ------------------------------------------------------------------------------
 
-class Channel(Protocol):
-    """A text pipe to the device (telnet socket or SSH shell channel)."""
-
-    def send(self, text: str) -> None: ...
-
-    def recv(self, timeout: float) -> str | None: ...  # '' at end of stream, None on timeout
-
-    def close(self) -> None: ...
-
-
 _DEVICE_LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -299,9 +286,8 @@ class LineSession:
     SKIP_BUDGET = 200  # unrelated lines tolerated while waiting for one reply
 
     def __init__(self, channel: Channel, *, device: str, timeout: float, gap: float,
-                 newline: str = "\r\n", secrets: Iterable[str] = ()) -> None:
+                 secrets: Iterable[str] = ()) -> None:
         self.channel, self.device, self.timeout, self.gap = channel, device, timeout, gap
-        self.newline = newline
         self.secrets = [s for s in secrets if s]
         self.banner: dict[str, str] = {}
         self.echoes = False  # learned: the device echoes commands back
@@ -315,10 +301,10 @@ class LineSession:
 
     def login(self, username: str, password: str | None) -> None:
         """Answer the device's own prompts and wait for its banner or `-> ` prompt."""
-        deadline = time.monotonic() + self.timeout
+        deadline = Deadline(self.timeout)
         received = answered = False
         while True:
-            chunk = self._recv_until(deadline, "login")
+            chunk = self.channel.read(deadline)
             if chunk == "":
                 self._closed_during_login(received, answered)
             received = True
@@ -343,11 +329,11 @@ class LineSession:
             if password is None:
                 raise AuthenticationFailed(f"{self.device}: the device asks for a password and none is set")
             self._buffer = ""
-            self.channel.send(password + self.newline)
+            self.channel.send_line(password, shown=MASK)
             return True
         if tail.endswith(("username:", "login:", "user name:")):
             self._buffer = ""
-            self.channel.send(username + self.newline)
+            self.channel.send_line(username)
             return answered
         lowered = self._buffer.casefold()
         if answered and ("login incorrect" in lowered or "authentication failed" in lowered
@@ -387,18 +373,17 @@ class LineSession:
             time.sleep(pause)
 
     def _send(self, command: Command) -> None:
-        log.debug("%s: sending %s", self.device, command.shown)
-        self.channel.send(command.text + self.newline)
+        self.channel.send_line(command.text, shown=command.shown)
         self._sent = (self._sent + [command.text])[-20:]
 
     def _collect(self, exchange: _Exchange) -> list[str]:
-        deadline = time.monotonic() + self.timeout
+        deadline = Deadline(self.timeout)  # the whole reply, however the device drips it
         while True:
             for line in self._complete_lines():
                 done = self._take(exchange, line)
                 if done:
                     return exchange.lines
-            chunk = self._recv_until(deadline, exchange.command.head)
+            chunk = self.channel.read(deadline)
             if chunk == "":
                 raise Transient(f"{self.device}: the device closed the session during "
                                 f"'{exchange.command.head}'")
@@ -409,15 +394,6 @@ class LineSession:
             return []
         complete, _, self._buffer = self._buffer.rpartition("\n")
         return [raw.strip("\r").strip() for raw in complete.split("\n")]
-
-    def _recv_until(self, deadline: float, what: str) -> str:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Transient(f"{self.device}: no reply to '{what}' within {self.timeout:g} s")
-            chunk = self.channel.recv(min(left, 1.0))
-            if chunk is not None:
-                return chunk
 
     def _take(self, exchange: _Exchange, line: str) -> bool:
         """Account one line; True when the reply is complete."""
@@ -507,8 +483,76 @@ class LineSession:
             text = text.replace(secret, MASK)
         return text
 
+    def say_goodbye(self) -> None:
+        """`exit` frees the device's login slot; never raises (the session may be gone)."""
+        try:
+            self.channel.send_line("exit")
+        except Exception:
+            log.debug("%s: could not say exit", self.device, exc_info=True)
+
     def close(self) -> None:
         try:
             self.channel.close()
         except Exception:
             log.debug("%s: error while closing the channel", self.device, exc_info=True)
+
+
+# --- a setting's commands (every driver of the line commands) --------------------------------
+
+def setting_name(path: str) -> str:
+    """The canonical `systemsetting` name for a path (name in any case, or its config key)."""
+    lowered = path.strip().casefold()
+    if lowered.startswith("systemsetting "):
+        lowered = lowered.split()[-1]
+    return NAME_OF_KEY.get(lowered, lowered)
+
+
+def set_command(write: Write, *, forbidden: str = "", why: str = "") -> Command:
+    """The command that sets one setting; SettingRefused when the value cannot be sent."""
+    value = write.clear_value()
+    try:
+        if forbidden and forbidden in value:
+            raise ValueError(why)
+        return set_setting(setting_name(write.path), value, secret=isinstance(write.value, Secret))
+    except ValueError as exc:
+        raise SettingRefused(write.path, str(exc)) from None
+
+
+def check_kept(write: Write, kept: str) -> None:
+    """A set reply repeats the value the device kept: it must be the one sent."""
+    if not isinstance(write.value, Secret) and kept.casefold() != write.value.casefold():
+        raise SettingRefused(write.path, f"the device kept {kept!r}")
+
+
+def open_line_session(host: Host, transport: str, credentials: Credentials, *, timeout: float,
+                      gap: float, trust_changed_key: bool = False) -> tuple[LineSession, SshTransport | None]:
+    """Connect and log in to the line API; the session (and the SSH connection, for its key)."""
+    port = host.port(transport, support.default_port(transport))
+    ssh: SshTransport | None = None
+    stream: StreamTransport
+    if transport == "telnet":
+        stream = TelnetTransport(host.address, port, timeout=timeout, where=f"{host.name} (telnet {host.address}:{port})")
+        stream.open()
+    else:
+        # Group Series offers only the legacy `ssh-rsa` host key (the support matrix); checking stays on.
+        ssh = SshTransport(host, port, credentials, timeout=timeout,
+                           host_key_algs=support.ssh_host_keys("polycom-group"),
+                           trust_changed_key=trust_changed_key)
+        ssh.open()
+        try:
+            stream = ssh.stream(pty=True)
+        except BaseException:
+            ssh.close()
+            raise
+    password = credentials.password.reveal() if credentials.password else None
+    session = LineSession(
+        Channel(stream, timeout=timeout, newline="\r" if transport == "ssh" else "\r\n"),
+        device=f"{host.name}@{host.address}", timeout=timeout, gap=gap, secrets=[password] if password else [])
+    try:
+        session.login(credentials.username, password)
+    except BaseException:
+        # Not logged in: hang up without a word. An `exit` sent now would land at the
+        # device's password prompt and count as one more failed login towards its lockout.
+        session.close()
+        raise
+    return session, ssh

@@ -13,10 +13,12 @@ from typing import Any
 
 import httpx
 
+from endpoints import support
 from endpoints.drivers import polycom_lineproto as proto
 from endpoints.drivers.base import Driver, Identity, Write
 from endpoints.errors import (
     AuthenticationFailed,
+    DeviceBusy,
     DeviceError,
     ProtocolError,
     SettingRefused,
@@ -29,6 +31,7 @@ from endpoints.transports.http import HttpTransport
 log = logging.getLogger(__name__)
 
 OK = "NOERROR"
+OUT_OF_BOX = "system.info.outofbox"
 STATUS_PREFIX = "system.status."
 
 
@@ -41,14 +44,15 @@ class GroupRestDriver(Driver):
                  command_gap: float | None = None) -> None:
         super().__init__(host, transport, credentials=credentials, timeout=timeout,
                          trust_changed_key=trust_changed_key)
-        self.command_gap = command_gap  # for the line API used by the setup wizard
+        self.command_gap = command_gap  # for the line API (SSH), when REST cannot end the wizard
         self._http: HttpTransport | None = None
         self._session_id: str | None = None
 
     # -- session --
 
     def open(self) -> None:
-        self._http = HttpTransport(self.host, "https", self.host.port("https", 443), timeout=self.timeout,
+        self._http = HttpTransport(self.host, "https", self.host.port("https", support.default_port("https")),
+                                   timeout=self.timeout,
                                    trust_changed_key=self.trust_changed_key)
         try:
             self._login()
@@ -56,18 +60,17 @@ class GroupRestDriver(Driver):
             self.close()
             raise
         if self._http.key_changed:
-            self.key_changed = True
-            self.presented_key = f"sha256:{self._http.presented_fingerprint}"
+            self.accepted(f"sha256:{self._http.presented_fingerprint}")
 
     def _login(self) -> None:
         password = self.credentials.password.reveal() if self.credentials.password else ""
         response = self._transport().request("POST", "/rest/session", json={
             "user": self.credentials.username, "password": password, "action": "Login"})
         if response.status_code in (400, 412) and "SessionAlreadyActive" in response.text:
-            raise Transient(f"{self.host.name}: the device has no free web session (SessionAlreadyActive)")
+            raise DeviceBusy(f"{self.host.name}: the device has no free web session (SessionAlreadyActive)")
         body = _json(response) if response.status_code == 200 else None
         if response.status_code == 503:
-            raise Transient(f"{self.host.name}: the device is busy (HTTP 503)")
+            raise DeviceBusy(f"{self.host.name}: the device is busy (HTTP 503)")
         if not isinstance(body, dict) or body.get("success") is not True:
             raise AuthenticationFailed(
                 f"{self.host.name}: the device refused the REST login of user "
@@ -103,7 +106,7 @@ class GroupRestDriver(Driver):
         if response.status_code in (401, 403):
             raise AuthenticationFailed(f"{self.host.name}: the device ended the REST session ({path})")
         if response.status_code == 503:
-            raise Transient(f"{self.host.name}: the device is busy (HTTP 503 on {path})")
+            raise DeviceBusy(f"{self.host.name}: the device is busy (HTTP 503 on {path})")
         if response.status_code >= 300:
             raise ProtocolError(f"{self.host.name}: HTTP {response.status_code} on {method} {path}")
         return _json(response)
@@ -166,20 +169,52 @@ class GroupRestDriver(Driver):
             raise SettingRefused("admin password", error)
         self.credentials = Credentials(self.credentials.username, new)
 
-    # The setup wizard has no known REST call: it is finished over the line API (SSH).
+    # The first-boot wizard: `system.info.outofbox` in the config schema (polycomConfig.xsd)
+    # is read and cleared over REST where the firmware lets it (UNSURE: whether REST serves
+    # it in the wizard); else over the line API on SSH, as `oobcomplete`.
     def first_boot(self) -> bool:
-        with self._line_driver() as line:
-            return line.first_boot()
+        state = self._optional_read(OUT_OF_BOX)
+        if state is not None:
+            return state.strip().casefold() == "true"
+        session = self._line_session()
+        try:
+            session.run(proto.get_setting("sipenable"))
+        except proto.CommandRefused as refused:
+            return refused.in_wizard
+        finally:
+            session.close()
+        return False
 
     def finish_first_boot(self) -> None:
-        with self._line_driver() as line:
-            line.finish_first_boot()
+        try:
+            self._write_one(Write(OUT_OF_BOX, "False"))
+            log.info("%s: left the first-boot wizard over REST", self.host.name)
+            return
+        except (SettingRefused, ProtocolError) as refused:
+            log.info("%s: REST does not end the wizard (%s): oobcomplete over SSH", self.host.name, refused)
+        session = self._line_session()
+        try:
+            session.run(proto.OOB_COMPLETE)
+        except proto.CommandRefused as refused:
+            raise ProtocolError(f"{self.host.name}: {refused}") from None
+        finally:
+            session.say_goodbye()
+            session.close()
 
-    def _line_driver(self) -> Driver:
-        from endpoints.drivers.polycom_line import PolycomLineDriver
+    def _optional_read(self, path: str) -> str | None:
+        try:
+            return self.read([path]).get(path)
+        except (ProtocolError, AuthenticationFailed):
+            return None
 
-        return PolycomLineDriver(self.host, "ssh", credentials=self.credentials, timeout=self.timeout,
-                                 trust_changed_key=self.trust_changed_key, command_gap=self.command_gap)
+    def _line_session(self) -> proto.LineSession:
+        """The line API over SSH, for what REST cannot do; the SSH key is checked like any other
+        (during recovery a changed one is accepted and reported, as for the certificate)."""
+        session, ssh = proto.open_line_session(self.host, "ssh", self.credentials, timeout=self.timeout,
+                                               gap=self.command_gap or 0.2, trust_changed_key=self.trust_changed_key)
+        if ssh is not None and ssh.key_changed:
+            self.accepted(ssh.presented_key_line)
+        return session
 
 
 def config_key(path: str) -> str:

@@ -129,12 +129,12 @@ def rehearsal_of(inventory: Any, profiles: Any, *, delay: float = 1.0) -> LabSpe
     """A lab that mirrors a real inventory: the same room names, groups, models, transports
     and SIP numbers, in factory state, so that its plan, apply and --limit patterns can be
     rehearsed. Nothing of the real inventory's secrets or addresses is used."""
-    from endpoints.drivers import family_of
+    from endpoints import support
 
     rooms = []
     for host in inventory.hosts.values():
         model = host.model or _model_of_profile(host.profile, profiles)
-        transport = host.transport or profiles.for_model(model, family_of(model)).transports[0]
+        transport = host.transport or support.family_of(model).transports[0]
         groups = tuple(g for g in host.groups if g not in ("all", "ungrouped")) or ("ungrouped",)
         sip = {key: getattr(host.sip, key) for key in ("domain", "uri", "auth_username", "display_name",
                                                        "registrar", "proxy", "transport")

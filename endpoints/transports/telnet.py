@@ -1,16 +1,16 @@
 """A small telnet client for line APIs (Polycom port 24/23).
 
 It refuses every option the server offers or asks for (RFC 854/855: answer DO with
-WONT and WILL with DONT), strips subnegotiations, and hands plain text upwards. The
+WONT and WILL with DONT), strips subnegotiations, and hands the data bytes upwards. The
 standard library's telnetlib is gone from Python 3.13, hence this module.
 """
 from __future__ import annotations
 
-import codecs
 import logging
 import socket
 
-from endpoints.errors import Transient, Unreachable
+from endpoints.errors import Transient
+from endpoints.transports.base import Deadline, StreamTransport, connect_tcp, map_os_error
 
 log = logging.getLogger(__name__)
 
@@ -73,61 +73,57 @@ class TelnetParser:
             self._state = "data"
 
 
-class TelnetTransport:
-    """One telnet connection: `open()`, `send(text)`, `recv(timeout)`, `close()`."""
+class TelnetTransport(StreamTransport):
+    """One telnet connection as a byte stream; option requests are refused as they come."""
 
-    def __init__(self, address: str, port: int, *, timeout: float) -> None:
+    def __init__(self, address: str, port: int, *, timeout: float, where: str = "") -> None:
         self.address, self.port, self.timeout = address, port, timeout
+        self.where = where or f"telnet {address}:{port}"
         self._sock: socket.socket | None = None
         self._parser = TelnetParser()
-        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
-    def open(self) -> None:
+    def open(self, deadline: Deadline | None = None) -> None:
+        self._sock = connect_tcp(self.address, self.port, deadline or Deadline(self.timeout), self.where,
+                                 "telnet")
+
+    def write(self, data: bytes) -> None:
         try:
-            self._sock = socket.create_connection((self.address, self.port), timeout=self.timeout)
-        except socket.gaierror as exc:
-            raise Unreachable(f"cannot resolve {self.address}: {exc.strerror}") from None
-        except TimeoutError:
-            raise Unreachable(f"telnet {self.address}:{self.port}: connection timed out") from None
+            self._socket().sendall(data.replace(b"\xff", b"\xff\xff"))
         except OSError as exc:
-            raise Unreachable(f"telnet {self.address}:{self.port}: {exc.strerror or exc}") from None
+            raise map_os_error(exc, self.where, connecting=False) from None
 
-    def send(self, text: str) -> None:
-        data = text.encode("utf-8").replace(b"\xff", b"\xff\xff")
-        try:
-            self._socket().sendall(data)
-        except OSError as exc:
-            raise Transient(f"telnet {self.address}:{self.port}: send failed: {exc.strerror or exc}") from None
-
-    def recv(self, timeout: float) -> str | None:
-        """Text the server sent next: '' at end of stream, None when nothing came in time."""
+    def read(self, deadline: Deadline) -> bytes:
+        """Data bytes the server sent next (options stripped and answered); b"" at end of stream."""
         sock = self._socket()
-        sock.settimeout(max(timeout, 0.001))
-        try:
-            data = sock.recv(4096)
-        except TimeoutError:
-            return None
-        except OSError as exc:
-            raise Transient(f"telnet {self.address}:{self.port}: {exc.strerror or exc}") from None
-        if not data:
-            return ""
-        text = self._decoder.decode(self._parser.feed(data))
-        self._answer_options()
-        return text if text else None
+        while True:
+            if deadline.expired():
+                raise Transient(f"{self.where}: no complete answer within {deadline.seconds:g} s")
+            sock.settimeout(deadline.timeout(1.0))
+            try:
+                raw = sock.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                raise map_os_error(exc, self.where, connecting=False) from None
+            if not raw:
+                return b""
+            data = self._parser.feed(raw)
+            self._answer_options()
+            if data:
+                return data
 
     def _answer_options(self) -> None:
         if self._parser.replies:
             replies, self._parser.replies = bytes(self._parser.replies), bytearray()
-            log.debug("telnet %s:%s: refusing %d option request(s)", self.address, self.port,
-                      len(replies) // 3)
+            log.debug("%s: refusing %d option request(s)", self.where, len(replies) // 3)
             try:
                 self._socket().sendall(replies)
             except OSError:
-                pass  # the next recv reports the broken connection
+                pass  # the next read reports the broken connection
 
     def _socket(self) -> socket.socket:
         if self._sock is None:
-            raise Transient(f"telnet {self.address}:{self.port}: not connected")
+            raise Transient(f"{self.where}: not connected")
         return self._sock
 
     def close(self) -> None:

@@ -1,0 +1,112 @@
+"""known_hosts files as OpenSSH reads them: lookup (plain and hashed names), atomic edits.
+
+One module for every writer (`accept-new`, `trust --accept`, `recover`), so that a file
+is never half written and a hashed file stays hashed (`HashKnownHosts yes`).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import Literal
+
+import paramiko
+
+from endpoints.host import Host
+
+KeyStatus = Literal["known", "new", "changed"]
+_lock = threading.Lock()  # one writer at a time within this process
+
+
+class KnownHostsError(Exception):
+    """The file exists but cannot be read; names the file."""
+
+
+def path_for(host: Host) -> Path:
+    return host.known_hosts or Path.home() / ".ssh" / "known_hosts"
+
+
+def host_name(address: str, port: int) -> str:
+    """The name OpenSSH files a host under: `address`, or `[address]:port` off port 22."""
+    return address if port == 22 else f"[{address}]:{port}"
+
+
+def lookup(path: Path, name: str) -> dict[str, paramiko.PKey]:
+    """The keys on file for `name`, by key type (hashed entries understood)."""
+    if not path.exists():
+        return {}
+    keys = paramiko.HostKeys()
+    try:
+        keys.load(str(path))
+    except (OSError, paramiko.SSHException, ValueError) as exc:
+        raise KnownHostsError(f"cannot read known_hosts file {path}: {exc}") from None
+    entry = keys.lookup(name)
+    return dict(entry) if entry else {}
+
+
+def status_of(key: paramiko.PKey, known: dict[str, paramiko.PKey]) -> KeyStatus:
+    if key.get_name() in known and known[key.get_name()] == key:
+        return "known"
+    return "changed" if known else "new"
+
+
+def _is_hashed(lines: list[str]) -> bool:
+    """Whether the file's entries hash their names (then new entries are hashed too)."""
+    entries = [x for x in lines if x.strip() and not x.startswith("#")]
+    return bool(entries) and all(x.startswith("|1|") for x in entries)
+
+
+def _hashed(name: str) -> str:
+    salt = secrets.token_bytes(20)
+    digest = hmac.new(salt, name.encode(), hashlib.sha1).digest()
+    return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()}"
+
+
+def _names_match(field: str, name: str) -> bool:
+    if field.startswith("|1|"):
+        try:
+            _, _, salt, digest = field.split("|", 3)
+            want = hmac.new(base64.b64decode(salt), name.encode(), hashlib.sha1).digest()
+        except ValueError:
+            return False
+        return hmac.compare_digest(want, base64.b64decode(digest))
+    return name in field.split(",")
+
+
+def _read(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write("".join(line + "\n" for line in lines))
+    os.replace(temp, path)
+
+
+def add(path: Path, line: str) -> None:
+    """Add `name keytype base64` (hashed when the file hashes its names), atomically."""
+    name, rest = line.split(" ", 1)
+    with _lock:
+        lines = _read(path)
+        entry = f"{_hashed(name) if _is_hashed(lines) else name} {rest}"
+        _write(path, lines + [entry])
+
+
+def replace(path: Path, line: str) -> None:
+    """Put `line` instead of every line for the same host name (a key renewed by `recover`)."""
+    name, rest = line.split(" ", 1)
+    with _lock:
+        lines = _read(path)
+        kept = [x for x in lines if not x.strip() or x.startswith("#") or not _names_match(x.split()[0], name)]
+        entry = f"{_hashed(name) if _is_hashed(lines) else name} {rest}"
+        _write(path, kept + [entry])
