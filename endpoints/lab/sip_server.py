@@ -273,3 +273,15 @@ def start_lab_proxy(folder: Path) -> LabProxy:
     ca_path.write_bytes(authority.cert_pem)
     server = SipServer(sip_folder, authority.issue(addresses=(LOOPBACK,))).start()
     return LabProxy(server, ca_path)
+
+
+def how_to_doctor(proxy: LabProxy, inventory: Path) -> str:
+    """The lines `lab up --sip` prints: where the proxy is and how to point doctor at it."""
+    return (f"sip: Kamailio {proxy.proxy} (TLS, lab CA {proxy.ca_path}), the rooms' sip.proxy; "
+            f"started in {proxy.server.started_in:.2f} s\n"
+            f"try: SSL_CERT_FILE={proxy.ca_path} endpoints doctor -i {inventory}")
+
+
+def doctor_hint(lab_folder: Path) -> str:
+    """The doctor line for a lab started in the background (`lab up --sip --detach`)."""
+    return f"try: SSL_CERT_FILE={Path(lab_folder) / 'sip' / 'ca.pem'} endpoints doctor -i {Path(lab_folder) / 'inventory.yaml'}"
