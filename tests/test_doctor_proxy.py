@@ -18,7 +18,8 @@ from kamailio.servers import LAB_NAME, TlsServer, answer, kamailio, silent, tric
 from rich.console import Console
 
 from endpoints.desired import Proxy
-from endpoints.doctor import check_proxies, exit_code, proxies_of, render
+from endpoints.doctor import check_proxies, exit_code, proxies_of, render, resolve_all
+from endpoints.doctor import proxy as doctor_proxy
 from endpoints.doctor.model import ProxyReport
 from endpoints.host import Host, SipVars
 from endpoints.lab.sip_server import CertificateAuthority, SipServer, free_port
@@ -128,8 +129,8 @@ def test_a_name_the_certificate_does_not_carry_fails_tls(server: SipServer, trus
 
 def test_proxies_are_checked_concurrently(server: SipServer, trusted: Path, authority: CertificateAuthority) -> None:
     """Two proxies answer only once both have a connection: checked one after the other, the
-    first would wait out the meeting (3 s) long before doctor's own deadline (10 s) ended."""
-    met = threading.Barrier(2, timeout=3)
+    first would wait out the meeting (5 s) long before doctor's own deadline (15 s) ended."""
+    met = threading.Barrier(2, timeout=5)
     certificate = authority.issue()
 
     def wait_for_the_other() -> None:
@@ -142,7 +143,7 @@ def test_proxies_are_checked_concurrently(server: SipServer, trusted: Path, auth
             TlsServer(certificate, answer("200 OK"), on_accept=wait_for_the_other) as two:
         proxies = {Proxy("127.0.0.1", one.port): ["room-a"], Proxy("127.0.0.1", two.port): ["room-b"],
                    Proxy("127.0.0.1", server.port): ["room-c"]}
-        reports = check_proxies(proxies, timeout=10, forks=3)
+        reports = check_proxies(proxies, timeout=15, forks=3)
     assert not met.broken
     assert [r.proxy.port for r in reports] == [one.port, two.port, server.port]  # the order given
     assert all(r.passed for r in reports), reports
@@ -307,3 +308,34 @@ def test_the_report_json_and_the_table(authority: CertificateAuthority, trusted:
     assert "sip.nowhere.test:5061" in text and "2 room(s): room-b, room-c" in text
     assert "→ Nothing accepts connections" in text
     assert text.rstrip().endswith("8 checks: 1 passed, 2 failed, 5 skipped")
+
+
+def test_the_default_resolver_lists_a_and_aaaa_once_each_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """socket.getaddrinfo, faked: the real DNS is never asked in the tests."""
+    asked: list[tuple[object, ...]] = []
+
+    def getaddrinfo(*args: object) -> list[tuple[object, ...]]:
+        asked.append(args)
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2001:db8::7", 0, 0, 0)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.7", 0)),
+                (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2001:db8::7", 0, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    assert resolve_all("sip.example.test") == ["2001:db8::7", "192.0.2.7"]
+    assert asked == [("sip.example.test", None, socket.AF_UNSPEC, socket.SOCK_STREAM)]
+
+
+def test_a_check_that_breaks_fails_its_proxy_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = doctor_proxy.check_proxy
+
+    def check_proxy(proxy: Proxy, *args: object) -> ProxyReport:
+        if proxy.host == "sip.broken.test":
+            raise RuntimeError("resolver exploded")
+        return real(proxy, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(doctor_proxy, "check_proxy", check_proxy)
+    reports = check_proxies({Proxy("sip.broken.test", 5061): ["room-a"],
+                             Proxy("127.0.0.1", free_port()): ["room-b"]}, resolver=no_dns, timeout=2)
+    assert [c.name for c in reports[0].checks] == ["doctor"]
+    assert reports[0].checks[0].detail == "the checks stopped: RuntimeError: resolver exploded"
+    assert checks_of(reports[1])["tcp 127.0.0.1"][0] == "failed"

@@ -71,8 +71,18 @@ def check_proxies(proxies: Mapping[Proxy, Sequence[str]], *, resolver: Resolver 
     if not items:
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(forks, len(items))), thread_name_prefix="doctor") as pool:
-        futures = [pool.submit(check_proxy, proxy, rooms, options, rooms_without_dns) for proxy, rooms in items]
+        futures = [pool.submit(_guarded, proxy, rooms, options, rooms_without_dns) for proxy, rooms in items]
         return [future.result() for future in futures]
+
+
+def _guarded(proxy: Proxy, rooms: Sequence[str], options: Options, rooms_without_dns: Collection[str]) -> ProxyReport:
+    """A proxy whose checks broke in an unforeseen way fails alone, with what broke, not a traceback."""
+    try:
+        return check_proxy(proxy, rooms, options, rooms_without_dns)
+    except Exception as exc:  # the other proxies' checks must still be reported
+        return ProxyReport(proxy, list(rooms), [Check("doctor", False, 0.0,
+                                                      f"the checks stopped: {type(exc).__name__}: {exc}",
+                                                      "Rerun with -v and report this output as a bug.")])
 
 
 def check_proxy(proxy: Proxy, rooms: Sequence[str], options: Options | None = None,
@@ -215,7 +225,10 @@ def _unverified_certificate(proxy: Proxy, address: str, timeout: float) -> x509.
             der = tls.getpeercert(binary_form=True)
     except (OSError, ssl.SSLError):
         return None
-    return x509.load_der_x509_certificate(der) if der else None
+    try:
+        return x509.load_der_x509_certificate(der) if der else None
+    except ValueError:
+        return None  # a certificate too odd to describe; the refusal itself is still reported
 
 
 def sip_options(proxy: Proxy, address: str, tls: ssl.SSLSocket, timeout: float) -> Check:

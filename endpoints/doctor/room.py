@@ -4,7 +4,8 @@ Pure functions from the values a driver reads to a `Check`; the engine reads the
 They are pure so that every device format can be tested from recorded dumps:
 
 - clock: Cisco `xStatus Time SystemTime` (`2021-03-02T14:06:31-0500`); Polycom Group
-  Series REST `GET /rest/system` `systemTime` (Unix milliseconds, `1664532053000`).
+  Series REST `GET /rest/system` `systemTime` (Unix milliseconds, `1664532053000`; read
+  as UTC, its `timeOffset` being the local zone's: UNSURE, one recording only).
   The Polycom telnet banner's `Local Time is:` format is not recorded anywhere (UNSURE):
   any ISO 8601 or RFC 2822 text with a zone is read; a time without a zone cannot be
   compared with this machine's and is reported as not judged.
