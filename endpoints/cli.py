@@ -195,8 +195,9 @@ def lab() -> None:
 @click.option("--delay", default=1.0, show_default=True, help="Seconds from a SIP change to the verdict.")
 @click.option("--latency", default=0.0, show_default=True, help="Seconds each simulated device adds per reply.")
 @click.option("--detach", is_flag=True, help="Serve in the background and return.")
+@click.option("--sip", is_flag=True, help="Also run a SIP proxy (Kamailio, TLS, a lab CA) and give it to the rooms.")
 def lab_up(folder: Path, rooms: int, spec: Path | None, like: Path | None, http_only: bool, delay: float,
-           latency: float, detach: bool) -> None:
+           latency: float, detach: bool, sip: bool) -> None:
     """Start a simulated fleet and write its inventory."""
     from endpoints.lab import commands
 
@@ -207,10 +208,11 @@ def lab_up(folder: Path, rooms: int, spec: Path | None, like: Path | None, http_
             args += ["--http-only"] if http_only else []
             args += ["--spec", str(spec)] if spec else []
             args += ["--like", str(like)] if like else []
+            args += ["--sip"] if sip else []
             commands.up_detached(folder, args, console)
             return
         fleet = _fleet(rooms, spec, like, http_only, delay, latency)
-        commands.up(folder, fleet, console)
+        commands.up(folder, fleet, console, sip=sip)
 
 
 def _fleet(rooms: int, spec: Path | None, like: Path | None, http_only: bool, delay: float,

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from endpoints.errors import InputError
-from endpoints.lab import control
+from endpoints.lab import control, sip_server
 from endpoints.lab.fleet import Lab, LabSpec
 
 
@@ -29,20 +29,28 @@ def _refuse_a_second_lab(folder: Path) -> None:
                      file=str(folder / "manifest.json"))
 
 
-def up(folder: Path, spec: LabSpec, console: Console) -> None:
-    """Serve the lab in this process until `lab down` or Ctrl-C."""
+def up(folder: Path, spec: LabSpec, console: Console, *, sip: bool = False) -> None:
+    """Serve the lab in this process until `lab down` or Ctrl-C (`sip`: with a Kamailio proxy)."""
     folder.mkdir(parents=True, exist_ok=True)
     _refuse_a_second_lab(folder)
     (folder / "manifest.json").unlink(missing_ok=True)
-    lab = Lab(folder, spec)
     started = time.monotonic()
-    lab.start()
+    proxy = sip_server.start_lab_proxy(folder) if sip else None
+    lab = Lab(folder, spec, proxy=proxy.proxy if proxy else "")
+    try:
+        lab.start()
+    except BaseException:
+        if proxy:
+            proxy.stop()
+        raise
     assert lab.loop is not None
     stop = asyncio.Event()
     lab.write_manifest(lab.loop.call(control.serve_control(lab, stop)))
     console.print(f"lab: {len(lab.rooms)} simulated rooms on 127.0.0.1 in {time.monotonic() - started:.1f} s")
     console.print(f"inventory: {lab.inventory_path}")
     console.print("try: endpoints plan -i " + str(lab.inventory_path))
+    if proxy:
+        console.print(sip_server.how_to_doctor(proxy, lab.inventory_path))
     console.print("stop with Ctrl-C or `endpoints lab down`", style="dim")
     sys.stdout.flush()
     signal.signal(signal.SIGTERM, lambda *_: lab.loop.loop.call_soon_threadsafe(stop.set) if lab.loop else None)
@@ -52,6 +60,8 @@ def up(folder: Path, spec: LabSpec, console: Console) -> None:
         pass
     finally:
         lab.stop()
+        if proxy:
+            proxy.stop()
         (folder / "manifest.json").unlink(missing_ok=True)
         console.print("lab: stopped")
 
@@ -72,6 +82,8 @@ def up_detached(folder: Path, args: list[str], console: Console, wait: float = 9
             raise InputError(f"the lab did not start; see {folder / 'lab.log'}", file=str(folder))
         if manifest_path.exists() and control.manifest(folder).get("control"):
             console.print(f"lab: serving in the background (pid {process.pid}); inventory: {folder / 'inventory.yaml'}")
+            if "--sip" in args:
+                console.print(sip_server.doctor_hint(folder))
             return
         time.sleep(0.2)
     process.terminate()

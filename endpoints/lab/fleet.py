@@ -20,7 +20,7 @@ import yaml
 from endpoints import yamlfile
 from endpoints.lab.device import SimDevice
 from endpoints.lab.net import LabLoop, free_port, known_hosts_line
-from endpoints.lab.registration import MeetingService
+from endpoints.lab.registration import DEFAULT_PROXIES, MeetingService
 
 DEFAULT_SOFTWARE = {
     "SX10": "ce8.2.1.e9daf06",
@@ -175,11 +175,14 @@ def make_device(spec: RoomSpec, service: MeetingService, admin_password: str) ->
 class Lab:
     """A running simulated fleet, its service, and the files that describe it."""
 
-    def __init__(self, folder: Path, spec: LabSpec) -> None:
+    def __init__(self, folder: Path, spec: LabSpec, *, proxy: str = "") -> None:
+        """`proxy`: the outbound proxy every room gets instead of the service's (`lab up --sip`:
+        a Kamailio on loopback); the simulated service then expects it."""
         self.folder = Path(folder)
         self.spec = spec
-        self.service = MeetingService(delay=spec.delay, lock_after=spec.lock_after,
-                                      lock_seconds=spec.lock_seconds)
+        self.proxy, self.lab_proxy = proxy or PROXY, bool(proxy)
+        self.service = MeetingService(delay=spec.delay, lock_after=spec.lock_after, lock_seconds=spec.lock_seconds,
+                                      proxies=(proxy,) if proxy else DEFAULT_PROXIES)
         self.admin_password = random_secrets.token_urlsafe(12)
         self.rooms: dict[str, Room] = {}
         self.loop: LabLoop | None = None
@@ -227,7 +230,7 @@ class Lab:
         """Put the room in its starting state with the device's own setting names."""
         from endpoints.lab.presets import preset_for
 
-        settings = preset_for(room.spec, room.sip_password, PROXY)
+        settings = preset_for(room.spec, room.sip_password, self.proxy)
         if settings:
             room.device.preset(settings)  # type: ignore[attr-defined]
 
@@ -276,7 +279,7 @@ class Lab:
             "vars": {
                 "device_credentials": {"username": "admin", "password": {"file": "secrets/admin-password"}},
                 "known_hosts": "known_hosts",
-                "sip": {"proxy": PROXY},
+                "sip": {"proxy": self.proxy},
             },
             "children": {name: {"hosts": hosts} for name, hosts in sorted(buildings.items())},
         }}
@@ -292,12 +295,18 @@ class Lab:
             "transport": room.spec.transport,
             "ports": dict(room.ports),
             "serial": room.spec.serial,
-            "sip": {"number": room.spec.number, **room.spec.sip,
+            "sip": {"number": room.spec.number, **self._room_sip(room),
                     "password": {"file": f"secrets/{room.spec.name}.sip"}},
         }
         if "https" in room.ports:
             host["tls_verify"] = f"sha256:{room.device.certificate.sha256}"
         return host
+
+    def _room_sip(self, room: Room) -> dict[str, str]:
+        """A room's own sip keys; with a lab proxy, the room's own proxy gives way to it."""
+        if not self.lab_proxy:
+            return dict(room.spec.sip)
+        return {key: value for key, value in room.spec.sip.items() if key != "proxy"}
 
     def write_manifest(self, control: dict[str, Any] | None = None) -> None:
         manifest = {
