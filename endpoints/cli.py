@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 
 from endpoints import engine, output
+from endpoints.cloud.cli import cloud
 from endpoints.errors import InputError
 from endpoints.events import EventLog, new_run_folder
 from endpoints.history import History
@@ -240,6 +241,9 @@ def _logging(verbosity: int, hosts: list[Host]) -> None:
     root.addHandler(handler)
     logging.getLogger("httpcore").setLevel(logging.INFO)  # its DEBUG prints session cookies
     root.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING)
+
+
+main.add_command(cloud)  # endpoints cloud terminals|add (endpoints/cloud/cli.py)
 
 
 # --- the lab --------------------------------------------------------------------------
