@@ -357,9 +357,16 @@ def _show_added(console: Console, outcomes: Sequence[AddOutcome], selection: Sel
         console.print("set them yourself, quoted, as each room's sip.number:")
         for room, number in to_write.items():
             console.print(f'  {room}: sip.number: "{number}"', highlight=False)
+    hosts = {h.name: h for h in selection.hosts}
+    for o in outcomes:
+        written_here = hosts[o.room].sip.number
+        if o.action == "exists" and o.number and written_here and \
+                normalise_number(written_here) != normalise_number(o.number):
+            console.print(f"[yellow]{o.room}: its terminal's number at the service is {o.number}, the inventory "
+                          f"says {escape(written_here)}[/]: left as it is; see `endpoints cloud terminals`")
     added = [o for o in outcomes if o.action == "added"]
     if added:
-        _password_note(console, added, {h.name: h for h in selection.hosts})
+        _password_note(console, added, hosts)
 
 
 def _password_note(console: Console, added: Sequence[AddOutcome], hosts: dict[str, Host]) -> None:
