@@ -42,6 +42,7 @@ from endpoints.tasks import TASKS, TaskSpec
 
 log = logging.getLogger(__name__)
 DEFAULT_RUN_DIR = Path(".endpoints/runs")
+EXIT_INPUT = 1
 
 
 @dataclass(frozen=True)
@@ -316,3 +317,13 @@ def configure_logging(verbosity: int, hosts: Sequence[Host]) -> None:
     quiet = logging.CRITICAL + 1
     logging.getLogger("paramiko").setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING if verbosity else quiet)
     root.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING)
+
+
+@contextmanager
+def input_errors() -> Iterator[None]:
+    """Bad input is one line on stderr and exit 1 (the contract's usage/inventory error), never a traceback."""
+    try:
+        yield
+    except InputError as error:
+        output.stderr_console().print(f"[red]error:[/] {error}", highlight=False)
+        sys.exit(EXIT_INPUT)

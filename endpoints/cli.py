@@ -13,11 +13,11 @@ from typing import Any
 import click
 
 from endpoints import app, output
+from endpoints.cloud.cli import cloud as cloud_commands
 from endpoints.core.options import Options
-from endpoints.errors import InputError
 from endpoints.profiles import ProfileSet
 
-EXIT_INPUT = 1
+EXIT_INPUT = app.EXIT_INPUT
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 POSITIVE = click.FloatRange(min=0, min_open=True)
 
@@ -159,7 +159,7 @@ def rollback(**kw: Any) -> None:
 
 
 def _run(command: str, kw: dict[str, Any]) -> None:
-    with _input_errors():
+    with app.input_errors():
         options = Options(
             command=command, check=kw.get("check", False), verify=not kw.get("no_verify", False),
             verify_timeout=kw.get("verify_timeout", 120.0), forks=kw["forks"],
@@ -172,6 +172,9 @@ def _run(command: str, kw: dict[str, Any]) -> None:
             verbose=kw.get("verbose", 0), rollback_run=kw.get("rollback_run"))
         code = app.exit_code(app.execute(request))
     sys.exit(code)
+
+
+main.add_command(cloud_commands)
 
 
 # --- the lab --------------------------------------------------------------------------
@@ -202,7 +205,7 @@ def lab_up(folder: Path, rooms: int, spec: Path | None, like: Path | None, http_
     from endpoints.lab import commands
 
     console = output.console()
-    with _input_errors():
+    with app.input_errors():
         if detach:
             args = ["--rooms", str(rooms), "--delay", str(delay), "--latency", str(latency)]
             args += ["--http-only"] if http_only else []
@@ -234,7 +237,7 @@ def lab_status(folder: Path, as_json: bool) -> None:
     """Show each simulated room's settings, registration and counters."""
     from endpoints.lab import commands
 
-    with _input_errors():
+    with app.input_errors():
         commands.status(folder, output.console(), as_json)
 
 
@@ -245,7 +248,7 @@ def lab_reset(folder: Path, room: str) -> None:
     """Factory-reset one simulated room."""
     from endpoints.lab import commands
 
-    with _input_errors():
+    with app.input_errors():
         commands.reset(folder, room, output.console())
 
 
@@ -255,7 +258,7 @@ def lab_down(folder: Path) -> None:
     """Stop the running lab."""
     from endpoints.lab import commands
 
-    with _input_errors():
+    with app.input_errors():
         commands.down(folder, output.console())
 
 
@@ -266,17 +269,5 @@ def demo(keep: Path | None) -> None:
     """Start a lab, show plan, apply and verify, show a failure and its advice, stop the lab."""
     from endpoints.demo import run_demo
 
-    with _input_errors():
+    with app.input_errors():
         sys.exit(run_demo(output.console(), keep))
-
-
-class _input_errors:
-    """Bad input is one line on stderr and exit 1, never a traceback."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
-        if isinstance(error, InputError):
-            output.stderr_console().print(f"[red]error:[/] {error}", highlight=False)
-            sys.exit(EXIT_INPUT)

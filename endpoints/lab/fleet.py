@@ -21,6 +21,7 @@ from endpoints import yamlfile
 from endpoints.lab.device import SimDevice
 from endpoints.lab.net import LabLoop, free_port, known_hosts_line
 from endpoints.lab.registration import DEFAULT_PROXIES, MeetingService
+from endpoints.lab.service_api import LabCloud
 
 DEFAULT_SOFTWARE = {
     "SX10": "ce8.2.1.e9daf06",
@@ -186,6 +187,7 @@ class Lab:
         self.admin_password = random_secrets.token_urlsafe(12)
         self.rooms: dict[str, Room] = {}
         self.loop: LabLoop | None = None
+        self.cloud: LabCloud | None = None  # the meeting service's REST API (service_api.py)
 
     @property
     def inventory_path(self) -> Path:
@@ -240,10 +242,14 @@ class Lab:
             if room.spec.also_ssh:
                 room.ports["ssh"] = free_port()
             await room.device.start(dict(room.ports))
+        self.cloud = LabCloud.for_lab(self)
+        await self.cloud.start()
 
     async def _stop_all(self) -> None:
         for room in self.rooms.values():
             await room.device.stop()
+        if self.cloud is not None:
+            await self.cloud.stop()
 
     async def reset(self, name: str) -> None:
         """Factory-reset one room: defaults, factory admin password, new key and certificate."""
@@ -261,6 +267,8 @@ class Lab:
             password = room.sip_password if not room.spec.wrong_password else room.sip_password[::-1] + "x"
             _private(secrets_dir / f"{room.spec.name}.sip", password)
         self._write_known_hosts()
+        if self.cloud is not None:
+            self.cloud.write_files()
         self.inventory_path.write_text(self.inventory_text(), encoding="utf-8")
         self.write_manifest()
 
@@ -280,6 +288,7 @@ class Lab:
                 "device_credentials": {"username": "admin", "password": {"file": "secrets/admin-password"}},
                 "known_hosts": "known_hosts",
                 "sip": {"proxy": self.proxy},
+                **({"cloud": self.cloud.inventory_vars()} if self.cloud is not None else {}),
             },
             "children": {name: {"hosts": hosts} for name, hosts in sorted(buildings.items())},
         }}
