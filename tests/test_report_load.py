@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from endpoints.errors import InputError
-from endpoints.report import load_run
+from endpoints.report import load_run, write_csv, write_html
 
 DEMO = Path(__file__).parent / "fixtures" / "reports" / "demo-apply.json"
 
@@ -41,3 +41,12 @@ def test_what_is_not_a_run_report_is_an_input_error_naming_the_file(tmp_path: Pa
     with pytest.raises(InputError) as caught:
         load_run(folder)
     assert str(folder) in str(caught.value) and words in str(caught.value)
+
+
+def test_a_report_file_that_cannot_be_written_is_an_input_error(tmp_path: Path) -> None:
+    report = json.loads(DEMO.read_text())
+    (tmp_path / "taken").write_text("a file, not a folder")
+    for write in (write_html, write_csv):
+        with pytest.raises(InputError) as caught:
+            write(report, tmp_path / "taken" / "out")
+        assert str(tmp_path / "taken" / "out") in str(caught.value) and "cannot write the report" in str(caught.value)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from endpoints.errors import InputError
 from endpoints.report.csv import render_csv
 from endpoints.report.html import render_html
 from endpoints.report.model import load_run
@@ -29,6 +30,10 @@ def write_csv(report: Mapping[str, Any], path: Path) -> None:
 
 
 def _write(path: Path, data: bytes) -> None:
+    """A folder or file that cannot be written is the user's option gone wrong: one clear line."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as error:
+        raise InputError(f"cannot write the report: {error.strerror or error}", file=str(path)) from None
