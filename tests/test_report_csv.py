@@ -77,6 +77,11 @@ def test_a_report_from_an_older_run_and_one_of_odd_shapes_still_make_a_sheet() -
     assert render_csv({"hosts": {}}) == ",".join(HEADER) + "\r\n"
 
 
+def test_the_number_column_takes_the_terminals_number_from_cloud_terminals() -> None:
+    table = {r["room"]: r for r in rows(render_csv(fixture("terminals")))}
+    assert table["hq-huddle-2"]["number"] == "'+99111600099" and table["hq-huddle-10"]["number"] == ""
+
+
 def test_write_csv_writes_utf8_with_a_byte_order_mark_for_spreadsheets(tmp_path: Path) -> None:
     report = {"hosts": {"Zürich-会议室": {"status": "ok", "groups": ["hq"]}}}
     target = tmp_path / "sheets" / "run.csv"

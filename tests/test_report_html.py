@@ -163,9 +163,11 @@ def test_untrusted_text_is_escaped_in_every_field() -> None:
             "keys": [{"kind": EVIL, "type": EVIL, "fingerprint": EVIL, "state": EVIL, "recorded": True}],
             "checks": [{"name": EVIL, "passed": False, "detail": EVIL, "advice": EVIL, "seconds": 1}],
             "restored": [{"setting": EVIL, "value": EVIL}], "not_restored": [EVIL],
+            "terminal": {k: EVIL for k in ("sn", "name", "model", "number", "status")}, "number_matches": False,
             "error": EVIL, "advice": EVIL, "warnings": [EVIL]},
                   "ok-room": {"status": "ok", "error": "<script>document.title='owned'</script>"}},
         "proxies": [{"proxy": EVIL, "rooms": [EVIL], "checks": [{"name": EVIL, "passed": True, "detail": EVIL}]}],
+        "unmatched_terminals": [{k: EVIL for k in ("sn", "name", "model", "number", "status")}],
     }
     source = render_html(report)
     page = Page(source)
@@ -173,7 +175,7 @@ def test_untrusted_text_is_escaped_in_every_field() -> None:
     assert not [t for t, a in page.tags if t == "img" or any(k.startswith("on") for k in a)]
     assert "<script>alert" not in source and "<img" not in source
     assert room in page.row_names  # the name survives, as text
-    assert page.words.count("<script>alert('x')</script>") >= 20  # shown to the reader as the words they are
+    assert page.words.count("<script>alert('x')</script>") >= 30  # shown to the reader as the words they are
     assert "<script>document.title='owned'</script>" in page.words
 
 
@@ -234,6 +236,15 @@ def test_rollback_shows_what_was_restored_and_what_could_not_be() -> None:
     assert "Restored SIP Profile 1 Proxy 1 Address = vcs.corp.example:5060" in page.words
     assert "Not restored (cannot be read back) SIP Profile 1 Authentication 1 Password" in page.words
     assert "✗ failed 404 Not Found" in page.words  # registration afterwards, the user's choice
+
+
+def test_cloud_terminals_shows_each_rooms_terminal_and_the_ones_no_room_names() -> None:
+    page = Page(render_html(fixture("terminals")))
+    assert "Terminal at the service" in page.columns
+    assert "Huddle 2 SN FTT2000LAB SX10 · +99111600099 · offline Warning: its number differs" in page.words
+    assert "hq-huddle-10 127.0.0.23 Group 310 none at the service" in page.words
+    assert "Terminals at the service that no room names" in page.words
+    assert "8210S1-LOBBY old lobby Group 500 +99111600050 offline" in page.words
 
 
 def test_the_page_is_self_contained_and_its_policy_admits_only_its_own_script_and_style() -> None:

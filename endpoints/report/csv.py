@@ -39,6 +39,7 @@ def safe(cell: str) -> str:
 def _row(room: Room) -> list[str]:
     registration, reason = room.registration or ("", "")
     service, number = room.service or ("", "")
+    number = number or (room.terminal.number if room.terminal else "")
     return [room.name, room.group, room.address, room.status, room.model, room.software, room.profile,
             room.transport, registration, reason, service, number, str(len(room.changes)),
             "; ".join(c.setting for c in room.changes), room.error, room.advice,

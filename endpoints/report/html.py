@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from endpoints.report.model import STATUSES, Change, Check, Key, Proxy, Room, Run, run_from
+from endpoints.report.model import STATUSES, Change, Check, Key, Proxy, Room, Run, Terminal, run_from
 
 # Status words with an icon, so the page reads the same printed in black and white.
 ICONS = {"failed": "✗", "unreachable": "⚠", "changed": "✎", "ok": "✓", "skipped": "○"}
@@ -52,6 +52,7 @@ def _page(run: Run) -> str:
         _nav(groups),
         _proxies(run.proxies),
         *(_group(index, name, rooms, columns) for index, (name, rooms) in enumerate(groups, 1)),
+        _unmatched(run.unmatched),
         _empty(run),
     ) if part)
     policy = (f"default-src 'none'; img-src data:; style-src '{_hash(CSS)}'; script-src '{_hash(SCRIPT)}'; "
@@ -169,6 +170,8 @@ def _columns(run: Run) -> list[Column]:
         columns.append(Column("Would change" if run.check or run.command == "plan" else "Changes", _changes, "list"))
     if run.command == "rollback" or any(r.restored or r.not_restored for r in rooms):
         columns.append(Column("Rolled back", _rollback, "list"))
+    if any(r.listed for r in rooms):
+        columns.append(Column("Terminal at the service", _terminal_cell))
     if any(r.keys for r in rooms):
         columns.append(Column("Keys", _keys, "list"))
     if any(r.checks for r in rooms):
@@ -274,6 +277,28 @@ def _problem(room: Room) -> str:
     if room.recovered:
         parts.append('<div class="sub">Recovered from its factory defaults in this run.</div>')
     return "".join(parts) or _none()
+
+
+def _terminal_cell(room: Room) -> str:
+    if room.terminal is None:
+        return _none("none at the service" if room.listed else "—")
+    terminal = room.terminal
+    facts = " · ".join(p for p in (terminal.model, terminal.number, terminal.status) if p)
+    differs = ('<div class="warning"><strong>Warning:</strong> its number differs from sip.number</div>'
+               if room.number_matches is False else "")
+    return (f'<span class="nowrap">{_e(terminal.name or terminal.sn)}</span>'
+            f'<div class="sub">SN {_e(terminal.sn)}</div><div class="sub">{_e(facts)}</div>{differs}')
+
+
+def _unmatched(terminals: Sequence[Terminal]) -> str:
+    if not terminals:
+        return ""
+    rows = "\n".join(f'<tr><th scope="row">{_e(t.sn)}</th><td>{_e(t.name)}</td><td>{_e(t.model)}</td>'
+                      f"<td>{_e(t.number)}</td><td>{_e(t.status)}</td></tr>" for t in terminals)
+    heads = "".join(f'<th scope="col">{h}</th>' for h in ("SN", "Name", "Model", "Number", "Status"))
+    return ('<section class="unmatched" aria-labelledby="unmatched-h">\n'
+            '<h2 id="unmatched-h">Terminals at the service that no room names</h2>\n'
+            f"<table>\n<thead><tr>{heads}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n</section>")
 
 
 def _proxies(proxies: Sequence[Proxy]) -> str:

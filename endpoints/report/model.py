@@ -51,6 +51,17 @@ class Key:
 
 
 @dataclass(frozen=True)
+class Terminal:
+    """A room's terminal at the meeting service (`cloud terminals`)."""
+
+    sn: str
+    name: str
+    model: str
+    number: str
+    status: str
+
+
+@dataclass(frozen=True)
 class Room:
     name: str
     status: str
@@ -73,6 +84,9 @@ class Room:
     checks: tuple[Check, ...] = ()
     restored: tuple[Change, ...] = ()  # setting and the value written back (as `after`)
     not_restored: tuple[str, ...] = ()
+    listed: bool = False  # a `cloud terminals` report: `terminal` says what the service has for this room
+    terminal: Terminal | None = None  # None with `listed`: the service has no terminal for it
+    number_matches: bool | None = None
 
     @property
     def group(self) -> str:
@@ -105,6 +119,7 @@ class Run:
     run_dir: str
     rooms: tuple[Room, ...]
     proxies: tuple[Proxy, ...] = ()
+    unmatched: tuple[Terminal, ...] = ()  # the service's terminals that no room names
     summary: dict[str, int] = field(default_factory=dict)
 
     def groups(self) -> list[tuple[str, list[Room]]]:
@@ -194,6 +209,12 @@ def _pair(value: Any, first: str, second: str) -> tuple[str, str] | None:
     return text(value.get(first)) or "unknown", text(value.get(second))
 
 
+def _terminal(value: Any) -> Terminal | None:
+    if not isinstance(value, Mapping):
+        return None
+    return Terminal(*(text(value.get(k)) for k in ("sn", "name", "model", "number", "status")))
+
+
 def room_from(name: str, data: Any) -> Room:
     host = _mapping(data)
     return Room(
@@ -218,6 +239,9 @@ def room_from(name: str, data: Any) -> Room:
         checks=tuple(_check(c) for c in _items(host.get("checks"))),
         restored=tuple(_restored(r) for r in _items(host.get("restored"))),
         not_restored=tuple(text(s) for s in _items(host.get("not_restored"))),
+        listed="terminal" in host,
+        terminal=_terminal(host.get("terminal")),
+        number_matches=host.get("number_matches") if isinstance(host.get("number_matches"), bool) else None,
     )
 
 
@@ -248,6 +272,7 @@ def run_from(report: Mapping[str, Any]) -> Run:
         run_dir=text(meta.get("run_dir")),
         rooms=rooms,
         proxies=proxies,
+        unmatched=tuple(t for t in map(_terminal, _items(report.get("unmatched_terminals"))) if t),
         summary=counted,
     )
 
