@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,6 +77,10 @@ def execute(request: Request, out: Console | None = None, err: Console | None = 
     configure_logging(request.verbose, hosts)
     profiles = ProfileSet.load(request.profile_dirs)
     prepared = prepare(hosts, profiles, spec, request.options)  # bad input stops here, before any device
+    if request.options.cloud:
+        from endpoints.cloud.context import cloud_settings
+
+        cloud_settings(hosts)  # one service for the selected rooms, with its keys: checked now
     check_outputs(request)
     backup = _backup(request)
     memory = Memory.open(state_dir(request.state_dir), request.inventory)
@@ -101,6 +106,10 @@ def execute(request: Request, out: Console | None = None, err: Console | None = 
     finally:
         live.close()
         events.close()
+    if request.options.cloud and not run.interrupted:
+        service_verdicts(run, hosts, out)
+    if request.options.command == "doctor" and not run.interrupted:
+        proxy_preflight(run, prepared, request.options, out)
     run.meta = _meta(request, started, folder)
     write_outputs(run, folder, request)
     out.print(output.totals_line(run), highlight=False)
@@ -256,6 +265,73 @@ def write_outputs(run: RunResult, folder: Path, request: Request) -> None:
         request.report.write_text(text, encoding="utf-8")
     retry = [name for name, r in run.hosts.items() if r.status not in ("ok", "changed")]
     (folder / "retry.txt").write_text("".join(f"{name}\n" for name in retry), encoding="utf-8")
+    if request.html or request.csv:
+        from endpoints.report import write_csv, write_html
+
+        if request.html:
+            write_html(run.to_json(), request.html)
+        if request.csv:
+            write_csv(run.to_json(), request.csv)
+
+
+# --- after the rooms: the service's word, the proxies' path ------------------------------------
+
+SERVICE_ASKS = 3  # a registration the room just made may reach the service's status a moment later
+SERVICE_PAUSE = 1.0
+
+
+def service_verdicts(run: RunResult, hosts: Sequence[Host], out: Console) -> None:
+    """`--cloud`: ask the service for every room's number (in batches); a room it does not see
+    registered fails, with advice that tells the room's side from the service's."""
+    from endpoints.cloud.context import client_for
+    from endpoints.cloud.status import normalise_number, service_advice, service_registrations
+
+    numbers = {h.name: normalise_number(h.sip.number or (h.sip.uri or "").split("@")[0]) for h in hosts}
+    with client_for(hosts) as client:
+        answers = service_registrations(client, [n for n in numbers.values() if n])
+        for _ in range(SERVICE_ASKS - 1):
+            late = [n for n, a in answers.items() if a.state != "registered" and _device_registered(run, numbers, n)]
+            if not late:
+                break
+            time.sleep(SERVICE_PAUSE)
+            answers.update(service_registrations(client, late))
+        requests = client.requests
+    for host in hosts:
+        number, result = numbers[host.name], run.hosts[host.name]
+        if not number:
+            result.service = {"state": "unknown", "number": None}
+            continue
+        answer = answers[number]
+        result.service = answer.to_json(number)
+        device = result.registration.state if result.registration else None
+        if answer.state != "registered" and result.status in ("ok", "changed"):
+            result.fail("failed", f"the meeting service does not see {number} registered ({answer.detail})",
+                        service_advice(device, answer, number))
+            for line in output.room_lines(result, diff=False, facts=False)[:1] + [f"    advice: {result.advice}"]:
+                out.print(line, highlight=False)
+    out.print(f"[dim]the meeting service was asked in {requests} request(s)[/]", highlight=False)
+
+
+def _device_registered(run: RunResult, numbers: dict[str, str], number: str) -> bool:
+    return any(n == number and (r := run.hosts[name].registration) is not None and r.state == "registered"
+               for name, n in numbers.items())
+
+
+def proxy_preflight(run: RunResult, prepared: dict[str, DesiredSip | None], options: Options, out: Console) -> None:
+    """`doctor`: every distinct outbound proxy of the selected rooms, checked from this machine."""
+    from endpoints import doctor
+
+    proxies: dict[Any, list[str]] = {}
+    for name, desired in prepared.items():
+        if desired is not None:
+            proxies.setdefault(desired.proxy, []).append(name)
+    without_dns = {name for name, r in run.hosts.items()
+                   if any(c["name"] == "dns servers" and not c["passed"] and not c.get("skipped") for c in r.checks)}
+    reports = doctor.check_proxies(proxies, timeout=options.timeout, forks=options.forks,
+                                   rooms_without_dns=without_dns)
+    doctor.render(out, reports)
+    run.extra["proxies"] = [r.to_json() for r in reports]
+    run.failed_checks = doctor.exit_code(reports) != doctor.EXIT_OK
 
 
 def _tell_outputs(console: Console, run: RunResult, folder: Path) -> None:

@@ -15,6 +15,7 @@ import click
 from endpoints import app, output
 from endpoints.cloud.cli import cloud as cloud_commands
 from endpoints.core.options import Options
+from endpoints.errors import InputError
 from endpoints.profiles import ProfileSet
 
 EXIT_INPUT = app.EXIT_INPUT
@@ -156,6 +157,33 @@ def trust(**kw: Any) -> None:
 def rollback(**kw: Any) -> None:
     """Write back what a past apply or recover run changed (passwords are listed, not restored)."""
     _run("rollback", kw)
+
+
+@main.command(epilog=_example("SSL_CERT_FILE=corp-ca.pem endpoints doctor -i inventory.yaml --limit building-a"))
+@common
+def doctor(**kw: Any) -> None:
+    """Preflight, changing nothing: each room's own word on its DNS, clock and proxy, then DNS,
+    TCP, TLS and a SIP OPTIONS from here to every distinct outbound proxy."""
+    _run("doctor", kw)
+
+
+@main.command(epilog=_example("endpoints report .endpoints/runs/20261201-101500-123-apply --html building.html"))
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--html", type=click.Path(path_type=Path), default=None, help="Write a one-page HTML report here.")
+@click.option("--csv", type=click.Path(path_type=Path), default=None, help="Write one CSV row per room here.")
+def report(run_dir: Path, html: Path | None, csv: Path | None) -> None:
+    """The report of a past run (its run folder, or a --report JSON file) as HTML or CSV."""
+    from endpoints.report import load_run, write_csv, write_html
+
+    with app.input_errors():
+        if not html and not csv:
+            raise InputError("say what to write: --html FILE and/or --csv FILE")
+        loaded = load_run(run_dir)
+        if html:
+            write_html(loaded, html)
+        if csv:
+            write_csv(loaded, csv)
+    output.console().print(f"written: {', '.join(str(p) for p in (html, csv) if p)}", highlight=False)
 
 
 def _run(command: str, kw: dict[str, Any]) -> None:

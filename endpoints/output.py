@@ -103,7 +103,7 @@ def room_lines(result: HostResult, *, diff: bool, facts: bool) -> list[str]:
         recorded = " (recorded)" if key["recorded"] else ""
         lines.append(f"    {key['kind']}: {escape(key['type'])} {escape(key['fingerprint'])}  {mark}{recorded}")
     for check in result.checks:
-        mark = "passed" if check["passed"] else "FAILED"
+        mark = "passed" if check["passed"] else "skipped" if check.get("skipped") else "FAILED"
         lines.append(f"    {escape(check['name'])}: {mark}  {escape(str(check.get('detail', '')))}")
     lines += [change_line(change.to_json(), diff) for change in result.changes]
     lines += [f"    restored {escape(r['setting'])} -> {escape(repr(r['value']))}" for r in result.restored]

@@ -46,6 +46,16 @@ class RegistrationModel(_Strict):
     states: dict[str, Literal["registered", "registering", "failed", "unregistered", "unknown"]]
 
 
+class NetworkModel(_Strict):
+    """Where the room's own API tells of its network, for `doctor` (read only)."""
+
+    dns_servers: list[str] = []  # configuration paths, one per DNS server slot
+    clock: str | None = None  # status path of the device's clock
+    proxy_status: str | None = None  # status path of the device's word on its SIP proxy
+    proxy_address: str | None = None  # status path of the proxy that status speaks of
+    via: dict[str, dict[str, Any]] = {}  # per-transport overrides of the keys above
+
+
 class FactoryLoginModel(_Strict):
     username: str
     password: str  # a template: "" (Cisco) or "{host.serial}" (Polycom)
@@ -62,6 +72,7 @@ class ProfileModel(_Strict):
     transports: list[str] | None = None
     registration: RegistrationModel | None = None
     factory_logins: list[FactoryLoginModel] | None = None
+    network: NetworkModel | None = None
     settings: list[SettingModel] = []
 
 
@@ -102,6 +113,22 @@ class RegistrationSpec:
 
 
 @dataclass(frozen=True)
+class NetworkSpec:
+    dns_servers: tuple[str, ...] = ()
+    clock: str | None = None
+    proxy_status: str | None = None
+    proxy_address: str | None = None
+    via: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def for_transport(self, transport: str) -> NetworkSpec:
+        """The paths on one transport (an API that does not report a thing gives it as null)."""
+        over = self.via.get(transport, {})
+        return NetworkSpec(tuple(over.get("dns_servers", self.dns_servers) or ()), over.get("clock", self.clock),
+                           over.get("proxy_status", self.proxy_status),
+                           over.get("proxy_address", self.proxy_address))
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     description: str
@@ -116,6 +143,7 @@ class Profile:
     lineage: tuple[str, ...] = ()  # names of the profiles this one extends, nearest first
     builtin: bool = True
     factory_logins: tuple[tuple[str, str], ...] = ()  # (username, password template), tried in order
+    network: NetworkSpec = field(default_factory=NetworkSpec)
 
     def factory_credentials(self, host: Host) -> list[tuple[str, str]]:
         """The factory default logins for this host, in order (`recover` tries each once)."""
@@ -308,6 +336,9 @@ def _build(model: ProfileModel, data: Any, file: str, builtin: bool, base: Profi
         builtin=builtin,
         factory_logins=(tuple((f.username, f.password) for f in model.factory_logins)
                         if model.factory_logins is not None else (base.factory_logins if base else ())),
+        network=(NetworkSpec(tuple(model.network.dns_servers), model.network.clock, model.network.proxy_status,
+                             model.network.proxy_address, dict(model.network.via))
+                 if model.network is not None else (base.network if base else NetworkSpec())),
     )
 
 

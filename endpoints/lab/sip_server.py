@@ -143,7 +143,7 @@ class SipServer:
 
     def __init__(self, folder: Path, certificate: Issued, *, addresses: tuple[str, ...] = (LOOPBACK,),
                  port: int | None = None) -> None:
-        self.folder = Path(folder)
+        self.folder = Path(folder).absolute()  # kamailio runs in its own working dir (-w)
         self.certificate = certificate
         self.addresses = addresses
         self.port = port or free_port(addresses[0])

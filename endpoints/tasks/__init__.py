@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from endpoints.core.room import Room, Steps
-from endpoints.tasks import apply, facts, recover, rollback, trust, verify
+from endpoints.tasks import apply, doctor, facts, recover, rollback, trust, verify
 
 
 @dataclass(frozen=True)
@@ -29,5 +29,6 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
     TaskSpec("verify", verify.verify),
     TaskSpec("recover", recover.recover, sip=True, writes=True, admin_password=True),
     TaskSpec("trust", trust.trust),
+    TaskSpec("doctor", doctor.room_doctor, sip=True),
     TaskSpec("rollback", rollback.rollback, writes=True),
 )}
