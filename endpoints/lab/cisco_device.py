@@ -99,7 +99,7 @@ class CiscoState(SimDevice):
         self._booted = time.monotonic()
         self.last_login: str | None = None
         self.http_modes_at_boot = self._http_modes()
-        self.reboot_pending = False  # a setting that needs a reboot waits for the next boot
+        self.feedback_seen: list[str] = []  # tshell `xFeedback` requests as received (for tests)
 
     def __repr__(self) -> str:
         return f"CiscoDevice({self.name!r}, {self.model!r}, {self.software!r})"

@@ -27,7 +27,6 @@ from endpoints.lab.cisco_cli import (
     loose_xpath,
     path_tokens,
     split_result_id,
-    xpath,
 )
 from endpoints.lab.cisco_device import ILLEGAL, NO_MATCH, CiscoState
 from endpoints.lab.cisco_tree import (
@@ -242,6 +241,7 @@ class Shell:
     def _feedback(self, text: str, session: _Session) -> Answer:
         action, _, expression = text.strip().partition(" ")
         action, expression = action.lower(), expression.strip()
+        self.device.feedback_seen.append(f"{action} {expression}".strip())
         if action == "list":
             return Answer("plain", text=[f"/{e.strip('/')}" for e in session.feedback] + ["** end", "", "OK"])
         if action == "deregisterall":
@@ -357,9 +357,9 @@ def _json(answer: Answer, result_id: str | None) -> list[str]:
 
 def _item(here: dict[str, Any], name: str, index: int) -> dict[str, Any]:
     items: list[dict[str, Any]] = here.setdefault(name, [])
-    for entry in items:
-        if entry.get("id") == str(index):
-            return entry
+    for existing in items:
+        if existing.get("id") == str(index):
+            return existing
     entry: dict[str, Any] = {"id": str(index)}
     items.append(entry)
     return entry

@@ -85,7 +85,7 @@ class SimDevice(abc.ABC):
         self.faults = Faults()
         self.dns_servers: tuple[str, ...] = DEFAULT_DNS_SERVERS  # as DHCP gave them
         self.clock_offset = 0.0  # seconds the unit's clock is ahead (negative: behind)
-        self._host_key: HostKey | None = None
+        self._host_key: Any = None
         self._certificate: Certificate | None = None
         self.ports: dict[str, int] = {}  # protocol (http, https, ssh, telnet) -> port
         self.lock = threading.RLock()  # state is touched from the loop and from tests

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import asyncssh
@@ -128,11 +128,11 @@ class _SshServer(asyncssh.SSHServer):
     def kbdint_auth_supported(self) -> bool:
         return "keyboard-interactive" in self._methods
 
-    def get_kbdint_challenge(self, username: str, lang: str, submethods: str) -> asyncssh.KbdIntChallenge:
+    def get_kbdint_challenge(self, username: str, lang: str, submethods: str) -> tuple[str, str, str, tuple[tuple[str, bool], ...]]:
         # The prompt text of a real codec is UNSURE; PAM's usual one is used.
         return "", "", "", (("Password: ", False),)
 
-    def validate_kbdint_response(self, username: str, responses: asyncssh.KbdIntResponse) -> bool:
+    def validate_kbdint_response(self, username: str, responses: Sequence[str]) -> bool:
         return len(responses) == 1 and self._verdict(username, responses[0], "keyboard-interactive")
 
     def _verdict(self, username: str, password: str, method: str) -> bool:
