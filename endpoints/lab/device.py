@@ -14,6 +14,7 @@ import asyncio
 import datetime
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -190,6 +191,10 @@ class SimDevice(abc.ABC):
             self.counters.auth_methods.append(method)
 
     # --- state -------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def preset(self, settings: Mapping[str, str]) -> None:
+        """Set settings by device path without counting writes (building a fleet)."""
 
     @abc.abstractmethod
     def sip_settings(self) -> SipSettings:

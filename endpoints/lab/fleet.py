@@ -274,7 +274,7 @@ class Lab:
         settings = preset_for(spec.model, spec.software, spec.state, name=spec.name, number=spec.number,
                               sip_password=room.sip_password, proxy=PROXY, sip=spec.sip)
         if settings:
-            room.device.preset(settings)  # type: ignore[attr-defined]
+            room.device.preset(settings)
 
     async def _serve_all(self) -> None:
         for room in self.rooms.values():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from endpoints import support
@@ -158,7 +159,7 @@ class PolycomState(SimDevice):
             self.sip_changed()
         return None
 
-    def preset(self, settings: dict[str, str]) -> None:
+    def preset(self, settings: Mapping[str, str]) -> None:
         """Set values (setting names or config keys) without counting writes."""
         for name, value in settings.items():
             error = self.set_value(config_key(name), value, count_as=None)
