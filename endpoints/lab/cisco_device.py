@@ -108,13 +108,15 @@ class CiscoState(SimDevice):
 
     @property
     def version(self) -> str:
-        """`9.4.0` of `ce9.4.0.e7e1a5b`."""
-        return ".".join(self.software[2:].split(".")[:3])
+        """`9.4.0` of `ce9.4.0.cd3c4c6`; `11.19.1.6` of `ce11.19.1.6.76526b1b094`."""
+        parts = self.software[2:].split(".")
+        return ".".join(p for p in (parts[:-1] if len(parts) > 3 else parts) if p.isdigit())
 
     @property
     def build(self) -> str:
+        """The build hash: the last part when it is not a number."""
         parts = self.software.split(".")
-        return parts[3] if len(parts) > 3 else ""
+        return parts[-1] if len(parts) > 3 and not parts[-1].isdigit() else ""
 
     @property
     def release_date(self) -> str:
