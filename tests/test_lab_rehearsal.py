@@ -93,8 +93,8 @@ def test_the_control_port_refuses_any_wrong_token_with_403(tmp_path: Path) -> No
         stop = asyncio.Event()
         served = lab.loop.call(control.serve_control(lab, stop))
         url = f"http://127.0.0.1:{served['port']}/status"
-        for token in ("wrong", "tök€n".encode(), b"\xff\xfe", ""):
-            answer = httpx.get(url, headers={control.TOKEN_HEADER: token})
+        for token in (b"wrong", "tök€n".encode(), b"\xff\xfe", b""):
+            answer = httpx.get(url, headers={control.TOKEN_HEADER.encode(): token})
             assert answer.status_code == 403, token
         assert httpx.get(url, headers={control.TOKEN_HEADER: served["token"]}).status_code == 200
 
