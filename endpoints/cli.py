@@ -227,8 +227,9 @@ def lab() -> None:
 @click.option("--latency", default=0.0, show_default=True, help="Seconds each simulated device adds per reply.")
 @click.option("--detach", is_flag=True, help="Serve in the background and return.")
 @click.option("--sip", is_flag=True, help="Also run a SIP proxy (Kamailio, TLS, a lab CA) and give it to the rooms.")
+@click.option("--untrusted", is_flag=True, help="Write a first contact's inventory: nothing pinned, no known hosts.")
 def lab_up(folder: Path, rooms: int, spec: Path | None, like: Path | None, http_only: bool, delay: float,
-           latency: float, detach: bool, sip: bool) -> None:
+           latency: float, detach: bool, sip: bool, untrusted: bool) -> None:
     """Start a simulated fleet and write its inventory."""
     from endpoints.lab import commands
 
@@ -240,9 +241,11 @@ def lab_up(folder: Path, rooms: int, spec: Path | None, like: Path | None, http_
             args += ["--spec", str(spec)] if spec else []
             args += ["--like", str(like)] if like else []
             args += ["--sip"] if sip else []
+            args += ["--untrusted"] if untrusted else []
             commands.up_detached(folder, args, console)
             return
         fleet = _fleet(rooms, spec, like, http_only, delay, latency)
+        fleet.trusted = fleet.trusted and not untrusted
         commands.up(folder, fleet, console, sip=sip)
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from lxml import etree
 
+from endpoints.lab import cisco_roomos
+from endpoints.lab.cisco_device import CiscoState, ConfigError
 from endpoints.lab.cisco_tree import (
     Token,
     matches_document,
@@ -21,9 +22,6 @@ from endpoints.lab.cisco_tree import (
     render_document,
     render_valuespace,
 )
-
-if TYPE_CHECKING:
-    from endpoints.lab.cisco import CiscoDevice, ConfigError
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 # The realm is UNSURE (no recorded challenge).
@@ -33,7 +31,7 @@ _NGINX_503 = ("<html>\r\n<head><title>503 Service Temporarily Unavailable</title
               "</body>\r\n</html>\r\n")
 
 
-def make_app(device: CiscoDevice, *, secure: bool) -> web.Application:
+def make_app(device: CiscoState, *, secure: bool) -> web.Application:
     api = _Api(device, secure)
     app = web.Application(middlewares=[api.middleware], client_max_size=1024 * 1024)
     app.router.add_get("/status.xml", api.status_document)
@@ -53,7 +51,7 @@ async def _server_header(request: web.Request, response: web.StreamResponse) -> 
 
 
 class _Api:
-    def __init__(self, device: CiscoDevice, secure: bool) -> None:
+    def __init__(self, device: CiscoState, secure: bool) -> None:
         self.device, self.secure = device, secure
 
     # --- every request ---------------------------------------------------------------------
@@ -103,6 +101,8 @@ class _Api:
     async def valuespace_document(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return _unauthorised()
+        if self.device.roomos:
+            return _xml(cisco_roomos.valuespace_document())  # the recorded unit's own document
         used = {leaf.space.name: leaf.space for leaf in self.device.leaves if leaf.space}
         return _xml(render_valuespace(self.device.root_attributes, used.values()))
 

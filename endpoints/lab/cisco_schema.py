@@ -103,6 +103,7 @@ _SPACES = [
     _literal("TTPAR_ProvisioningModes", "Auto", "CUCM", "Edge", "Off", "TMS", "VCS", "Webex"),
     _literal("TTPAR_QoSMode", "Diffserv", "Off"),
     _literal("TTPAR_SIP_DEF_TRNSP", "Auto", "TCP", "Tls", "UDP"),
+    _literal("TTPAR_SIP_SERVER_TYPE", "Cisco", "Standard"),
     _literal("TTPAR_SerialBaud", "9600", "19200", "38400", "57600", "115200"),
     _literal("TTPAR_SnmpService", "Off", "ReadOnly", "ReadWrite"),
     _literal("TTPAR_StandbyAction", "None", "PrivacyPosition"),
@@ -475,7 +476,22 @@ Time Zone | TTPAR_OlsonTimeZone | GMT
 UserInterface Language | TTPAR_MenuLanguages | English
 """
 
+# --- RoomOS 11 configuration (Room Kit, Room Bar, Desk Pro) ------------------------------------
+# No RoomOS configuration dump was recorded: the CE tree, with what the notes say differs.
+# `SIP TlsVerify` and `SIP Type` are listed for CE 9.15/RoomOS (cisco.md §3); HTTPS is the
+# default HTTP Mode after CE 9.3 ("HTTP+HTTPS ... was the old default in CE9.3 and
+# earlier", cisco.md §1.3), so a RoomOS unit redirects plain HTTP to HTTPS out of the box.
+ROOMOS_CONFIGURATION = (
+    CE_CONFIGURATION
+    .replace("NetworkServices HTTP Mode | TTPAR_HTTPModes | HTTP+HTTPS", "NetworkServices HTTP Mode | TTPAR_HTTPModes | HTTPS")
+    .replace("SIP Turn Password |", "SIP TlsVerify | TTPAR_OnOff | Off\nSIP Turn Password |")
+    .replace("SIP URI |", "SIP Type | TTPAR_SIP_SERVER_TYPE | Standard\nSIP URI |")
+)
+
 # Facts about the three firmware lines the lab models. Release dates of CE 9.4.0 and
 # TC 7.3.6, and the Software Name codes of SX10/SX80, are UNSURE (cisco.md §5).
-RELEASE_DATES = {"ce8.2.1": "2016-06-28", "ce9.4.0": "2018-06-21", "tc7.3.6": "2016-05-19"}
-SOFTWARE_NAMES = {"SX10": "s52030", "SX20": "s52010", "SX80": "s52020"}
+RELEASE_DATES = {"ce8.2.1": "2016-06-28", "ce9.4.0": "2018-06-21", "tc7.3.6": "2016-05-19",
+                 "ce11.19.1": "2024-08-02"}  # the RoomOS date is the recorded Room Bar's
+# The Room Bar's `s53300` is recorded; the Room Kit's and Desk Pro's codes are UNSURE.
+SOFTWARE_NAMES = {"SX10": "s52030", "SX20": "s52010", "SX80": "s52020", "Room Bar": "s53300",
+                  "Room Kit": "s53200", "Desk Pro": "s53400"}

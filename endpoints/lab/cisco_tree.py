@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from xml.sax.saxutils import escape
 
 from endpoints.lab.cisco_schema import VALUE_SPACES, ValueSpace
@@ -118,27 +119,76 @@ def parse_location(location: str) -> tuple[str, list[Token]] | None:
 def render_document(root: str, attributes: str, leaves: Iterable[tuple[Leaf, str]], *, tc: bool,
                     configuration: bool) -> str:
     """An XML document with the real dumps' layout (4-space indent, open/close pairs)."""
-    lines = ['<?xml version="1.0"?>', f"<{root}{attributes}>"]
+    body = element_lines(leaves, tc=tc, configuration=configuration)
+    return "\n".join(['<?xml version="1.0"?>', f"<{root}{attributes}>", *body, f"</{root}>"]) + "\n"
+
+
+def element_lines(leaves: Iterable[tuple[Leaf, str]], *, tc: bool, configuration: bool,
+                  depth: int = 0) -> list[str]:
+    """The elements of some leaves, nested, indented 4 spaces from `depth` + 1."""
+    lines: list[str] = []
+    pad = "    " * depth
     open_nodes: list[Node] = []
     for leaf, value in leaves:
         shared = _shared_prefix(open_nodes, leaf.nodes[:-1])
         for node in reversed(open_nodes[shared:]):
-            lines.append(f"{'    ' * len(open_nodes)}</{node.name}>")
+            lines.append(f"{pad}{'    ' * len(open_nodes)}</{node.name}>")
             open_nodes.pop()
         for node in leaf.nodes[len(open_nodes):-1]:
             open_nodes.append(node)
-            lines.append(f"{'    ' * len(open_nodes)}<{node.name}{_decoration(node, tc)}>")
+            lines.append(f"{pad}{'    ' * len(open_nodes)}<{node.name}{_decoration(node, tc)}>")
         last = leaf.nodes[-1]
         attrs = _decoration(last, tc)
         if configuration and leaf.space is not None:
             attrs += f' valueSpaceRef="/Valuespace/{leaf.space.name}"'
         text = "***" if leaf.hidden else escape(value, _XML_ESCAPES)
-        lines.append(f"{'    ' * (len(open_nodes) + 1)}<{last.name}{attrs}>{text}</{last.name}>")
+        lines.append(f"{pad}{'    ' * (len(open_nodes) + 1)}<{last.name}{attrs}>{text}</{last.name}>")
     for node in reversed(open_nodes):
-        lines.append(f"{'    ' * len(open_nodes)}</{node.name}>")
+        lines.append(f"{pad}{'    ' * len(open_nodes)}</{node.name}>")
         open_nodes.pop()
-    lines.append(f"</{root}>")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def json_tree(leaves: Iterable[tuple[Leaf, str]], *, configuration: bool) -> dict[str, Any]:
+    """Leaves as tshell's JSON mode nests them (cisco.md §2.6): a list element is an array
+    entry carrying `"id"`, a leaf is `{"Value": ...}` (configuration leaves add their
+    `valueSpaceRef`)."""
+    tree: dict[str, Any] = {}
+    for leaf, value in leaves:
+        here = tree
+        for node in leaf.nodes[:-1]:
+            here = _json_child(here, node)
+        last = leaf.nodes[-1]
+        shown = "***" if leaf.hidden else value
+        body: dict[str, Any] = {}
+        if configuration and leaf.space is not None:
+            body["valueSpaceRef"] = f"/Valuespace/{leaf.space.name}"
+        body["Value"] = shown
+        if last.item is None:
+            here[last.name] = body
+        else:
+            here.setdefault(last.name, []).append({"id": str(last.item), **body})
+    return tree
+
+
+def _json_child(here: dict[str, Any], node: Node) -> dict[str, Any]:
+    if node.item is None:
+        child: dict[str, Any] = here.setdefault(node.name, {})
+        return child
+    items: list[dict[str, Any]] = here.setdefault(node.name, [])
+    for entry in items:
+        if entry.get("id") == str(node.item):
+            return entry
+    entry = {"id": str(node.item)}
+    items.append(entry)
+    return entry
+
+
+def error_tree(root: str, reason: str, xpath: str) -> dict[str, Any]:
+    """A refused path or command as JSON mode words it, under `CommandResponse` (the form
+    jsxapi's tests record for CE; newer firmware drops the wrapper, cisco.md §2.6)."""
+    return {"CommandResponse": {root: {"status": "Error", "Reason": {"Value": reason},
+                                       "XPath": {"Value": xpath}}}}
 
 
 def _shared_prefix(open_nodes: list[Node], nodes: tuple[Node, ...]) -> int:

@@ -23,7 +23,7 @@ TOKEN_HEADER = "X-Lab-Token"
 def control_app(lab: Lab, token: str, stop: asyncio.Event) -> web.Application:
     @web.middleware
     async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
-        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+        if not _same_token(request.headers.get(TOKEN_HEADER, ""), token):
             return web.json_response({"error": "bad token"}, status=403)
         return await handler(request)
 
@@ -44,6 +44,12 @@ def control_app(lab: Lab, token: str, stop: asyncio.Event) -> web.Application:
     app = web.Application(middlewares=[guard])
     app.add_routes([web.get("/status", status), web.post("/rooms/{room}/reset", reset), web.post("/down", down)])
     return app
+
+
+def _same_token(offered: str, token: str) -> bool:
+    """Constant-time comparison of any header text: `compare_digest` refuses non-ASCII
+    `str`, which made a non-ASCII token a 500 instead of a 403."""
+    return secrets.compare_digest(offered.encode("utf-8", "surrogateescape"), token.encode("utf-8"))
 
 
 async def serve_control(lab: Lab, stop: asyncio.Event) -> dict[str, Any]:

@@ -7,25 +7,24 @@ loop, so a thousand rooms cost sockets, not threads.
 from __future__ import annotations
 
 import asyncio
-import datetime
-import hashlib
-import ssl
-import tempfile
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import asyncssh
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+# Re-exported: tests and tools have always found the identity helpers here.
+from endpoints.lab.identity import (  # noqa: F401
+    LOOPBACK,
+    Certificate,
+    known_hosts_line,
+    make_certificate,
+    make_host_key,
+    ssh_fingerprint,
+)
 
 T = TypeVar("T")
-LOOPBACK = "127.0.0.1"
 
 
 class LabLoop:
@@ -59,70 +58,6 @@ async def _cancel_other_tasks() -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-
-
-# --- TLS -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Certificate:
-    cert_pem: bytes
-    key_pem: bytes
-
-    @property
-    def sha256(self) -> str:
-        """Fingerprint of the DER certificate, lower-case hex without colons (the pin form)."""
-        der = x509.load_pem_x509_certificate(self.cert_pem).public_bytes(serialization.Encoding.DER)
-        return hashlib.sha256(der).hexdigest()
-
-    def server_context(self) -> ssl.SSLContext:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        # load_cert_chain wants files; a private temp dir keeps the key off shared paths.
-        with tempfile.TemporaryDirectory() as folder:
-            cert, key = Path(folder, "cert.pem"), Path(folder, "key.pem")
-            cert.write_bytes(self.cert_pem)
-            key.write_bytes(self.key_pem)
-            context.load_cert_chain(cert, key)
-        return context
-
-
-def make_certificate(common_name: str) -> Certificate:
-    """A self-signed certificate as codecs carry out of the box (CN = the unit's name)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return Certificate(
-        cert.public_bytes(serialization.Encoding.PEM),
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                          serialization.NoEncryption()),
-    )
-
-
-# --- SSH host keys -----------------------------------------------------------------------
-
-def make_host_key(kind: str = "ssh-rsa") -> asyncssh.SSHKey:
-    """A fresh host key. Polycom Group Series only offers `ssh-rsa`; Cisco offers RSA too."""
-    if kind == "ssh-rsa":
-        return asyncssh.generate_private_key("ssh-rsa", key_size=2048)
-    return asyncssh.generate_private_key(kind)
-
-
-def known_hosts_line(host_key: asyncssh.SSHKey, port: int, host: str = LOOPBACK) -> str:
-    """The OpenSSH known_hosts line for a lab device (`[host]:port` form for non-22 ports)."""
-    public = host_key.export_public_key("openssh").decode().split()
-    name = host if port == 22 else f"[{host}]:{port}"
-    return f"{name} {public[0]} {public[1]}\n"
-
 
 
 # --- Streams for line sessions ---------------------------------------------------------
@@ -169,22 +104,48 @@ PasswordCheck = Callable[[str, str], bool]
 
 # --- SSH ---------------------------------------------------------------------------------
 
+AUTH_METHODS = ("password", "keyboard-interactive")
+LoginSeen = Callable[[str, str], None]  # (username, method) of a login that worked
+
+
 class _SshServer(asyncssh.SSHServer):
-    def __init__(self, check: PasswordCheck) -> None:
-        self._check = check
+    """Password and keyboard-interactive logins, as codecs offer them (cisco.md §2.1):
+    jsxapi answers every keyboard-interactive prompt with the password and never tries
+    plain `password` auth; paramiko and OpenSSH try `password` first."""
+
+    def __init__(self, check: PasswordCheck, methods: tuple[str, ...], seen: LoginSeen | None) -> None:
+        self._check, self._methods, self._seen = check, methods, seen
 
     def begin_auth(self, username: str) -> bool:
         return True
 
     def password_auth_supported(self) -> bool:
-        return True
+        return "password" in self._methods
 
     def validate_password(self, username: str, password: str) -> bool:
-        return self._check(username, password)
+        return self._verdict(username, password, "password")
+
+    def kbdint_auth_supported(self) -> bool:
+        return "keyboard-interactive" in self._methods
+
+    def get_kbdint_challenge(self, username: str, lang: str, submethods: str) -> tuple[str, str, str, tuple[tuple[str, bool], ...]]:
+        # The prompt text of a real codec is UNSURE; PAM's usual one is used.
+        return "", "", "", (("Password: ", False),)
+
+    def validate_kbdint_response(self, username: str, responses: Sequence[str]) -> bool:
+        return len(responses) == 1 and self._verdict(username, responses[0], "keyboard-interactive")
+
+    def _verdict(self, username: str, password: str, method: str) -> bool:
+        ok = self._check(username, password)
+        if ok and self._seen is not None:
+            self._seen(username, method)
+        return ok
 
 
 async def serve_ssh(port: int, host_key: asyncssh.SSHKey, check: PasswordCheck, session: Session,
-                    *, host_key_algs: tuple[str, ...] = (), host: str = LOOPBACK) -> asyncssh.SSHAcceptor:
+                    *, host_key_algs: tuple[str, ...] = (), host: str = LOOPBACK,
+                    auth_methods: tuple[str, ...] = AUTH_METHODS,
+                    seen: LoginSeen | None = None) -> asyncssh.SSHAcceptor:
     """Serve SSH with password and keyboard-interactive login; each shell runs `session`."""
 
     async def process(proc: asyncssh.SSHServerProcess) -> None:
@@ -206,7 +167,7 @@ async def serve_ssh(port: int, host_key: asyncssh.SSHKey, check: PasswordCheck, 
         key = asyncssh.load_keypairs([host_key])[0]
         key.host_key_algorithms = [alg.encode() for alg in host_key_algs]
     return await asyncssh.create_server(
-        lambda: _SshServer(check), host, port, server_host_keys=[key],
+        lambda: _SshServer(check, auth_methods, seen), host, port, server_host_keys=[key],
         process_factory=process, line_editor=False, encoding="utf-8")
 
 

@@ -14,23 +14,26 @@ import secrets
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.sax.saxutils import escape
 
 from aiohttp import web
 
 from endpoints.lab import polycom_table as firmware
-
-if TYPE_CHECKING:
-    from endpoints.lab.polycom import PolycomDevice
-    from endpoints.lab.polycom_line import LineSessionServer
+from endpoints.lab.polycom_api import AFTER_REBOOT, LineApi
+from endpoints.lab.polycom_device import OUT_OF_BOX, SECRET_KEYS, PolycomState, setting_name, stored_key
+from endpoints.lab.polycom_line import carry_out
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COOKIE = "session_id"
+# The per-variable result of a config request the wizard refuses. No REST refusal was ever
+# recorded (only NOERROR): the line API's `_permissiondenied` in the REST results' style
+# (UNSURE).
+WIZARD_RESULT = "PERMISSION_DENIED"
 REALM = "this web site"  # the realm a Perl HDX client hard-codes (protocols/polycom.md §2.3)
 
 
-def _faults(device: PolycomDevice) -> Any:
+def _faults(device: PolycomState) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         faults = device.faults
@@ -51,7 +54,7 @@ def _faults(device: PolycomDevice) -> Any:
 
 # --- Group Series REST -------------------------------------------------------------------------
 
-def group_rest_app(device: PolycomDevice) -> web.Application:
+def group_rest_app(device: PolycomState) -> web.Application:
     rest = GroupRest(device)
     app = web.Application(middlewares=[_faults(device)])
     app.router.add_post("/rest/session", rest.session)
@@ -60,16 +63,16 @@ def group_rest_app(device: PolycomDevice) -> web.Application:
     app.router.add_get("/rest/system/status", rest.status)
     app.router.add_post("/rest/config", rest.config)
     app.router.add_post("/rest/security/profile/{profile}/verify", rest.password)
+    app.router.add_post("/rest/system/reboot", rest.reboot)
     return app
 
 
 class GroupRest:
-    def __init__(self, device: PolycomDevice) -> None:
+    def __init__(self, device: PolycomState) -> None:
         self.device = device
 
     def _session(self, request: web.Request) -> str | None:
-        session = request.cookies.get(COOKIE)
-        return session if session in self.device.rest_sessions else None
+        return self.device.rest_session(request.cookies.get(COOKIE))
 
     def _unauthorized(self) -> web.Response:
         return web.json_response({"success": False, "reason": "NOT_AUTHENTICATED"}, status=401)
@@ -97,9 +100,13 @@ class GroupRest:
             return web.json_response({"success": False, "loginStatus": {
                 "failedLogins": device.counters.logins_failed, "loginResult": "INVALID_CREDENTIALS"}},
                 status=401)
-        session_id = secrets.token_urlsafe(24)
-        device.rest_sessions[session_id] = user
-        device.session_opened()
+        session_id = device.open_rest_session(user)
+        if session_id is None:
+            # Every session of the pool is in use. The notes record clients reading HTTP
+            # 400/412 with `SessionAlreadyActive` as "no new session" (polycom.md §4); the
+            # device's exact body is UNSURE: 412 and that word.
+            return web.json_response({"success": False, "reason": "SessionAlreadyActive",
+                                      "loginStatus": {"loginResult": "SessionAlreadyActive"}}, status=412)
         # The VideoOS shape recorded by Mividas; GS assumed identical (UNSURE).
         response = web.json_response({
             "loginStatus": {"failedLogins": 0, "isPasswordAgeLimitReached": False,
@@ -115,8 +122,7 @@ class GroupRest:
         session = self._session(request)
         if session is None:
             return self._unauthorized()
-        del self.device.rest_sessions[session]
-        self.device.session_closed()
+        self.device.close_rest_session(session)
         return web.Response(status=204)  # UNSURE: the status of a logout
 
     async def system(self, request: web.Request) -> web.StreamResponse:
@@ -130,7 +136,8 @@ class GroupRest:
             "model": device.product, "rcBatteryCondition": "BATTERY_GOOD",
             "timeServerState": "TIMESERVER_UP", "serialNumber": device.serial,
             "softwareVersion": device.software, "state": "READY", "systemName": device.system_name,
-            "systemTime": int(time.time() * 1000), "uptime": 3600.0, "rebootNeeded": False,
+            # the unit's own clock (offset included) and its zone offset, in ms as recorded
+            "systemTime": int(device.now().timestamp() * 1000), "uptime": 3600.0, "rebootNeeded": False,
             "timeOffset": 0})
 
     async def status(self, request: web.Request) -> web.StreamResponse:
@@ -153,27 +160,50 @@ class GroupRest:
         return web.json_response({"success": False, "reason": "BAD_REQUEST"}, status=400)
 
     def _read(self, name: str) -> dict[str, str]:
-        from endpoints.lab.polycom import SECRET_KEYS
-
         key = name.lower()
-        if key not in self.device.config:
+        if stored_key(key, self.device.config) not in self.device.config:
             return {"name": name, "result": "NOTFOUND"}  # UNSURE: the result word
+        if self.device.oob and self.device.wizard_blocks_reads and key != OUT_OF_BOX:
+            return {"name": name, "result": WIZARD_RESULT}
         # UNSURE whether secure values read back; here they read empty.
-        value = "" if key in SECRET_KEYS else self.device.value(key)
+        value = "" if stored_key(key, self.device.config) in SECRET_KEYS else self.device.value(key)
         return {"name": name, "value": value, "result": "NOERROR"}
 
     def _write(self, item: Any) -> dict[str, str]:
-        from endpoints.lab.polycom import setting_name
-
         if not isinstance(item, dict) or "name" not in item or "value" not in item:
             return {"name": str(item), "result": "INVALIDREQUEST"}
         name, value = str(item["name"]), str(item["value"])
         key = name.lower()
         if key not in self.device.config:
             return {"name": name, "requestedValue": value, "result": "NOTFOUND"}
+        if key == OUT_OF_BOX:
+            return self._leave_wizard(name, value)
+        if self.device.oob:
+            return {"name": name, "requestedValue": value, "result": WIZARD_RESULT}
         error = self.device.set_value(key, value, count_as=setting_name(key))
         # UNSURE: the result word for a refused value.
         return {"name": name, "requestedValue": value, "result": "INVALIDVALUE" if error else "NOERROR"}
+
+    def _leave_wizard(self, name: str, value: str) -> dict[str, str]:
+        """`system.info.outofbox` = `False` ends the first-boot wizard (the XSD's key, the
+        REST way the notes point to, polycom.md §5; UNSURE that the firmware accepts it
+        over REST, and whether `True` puts a unit back into the wizard: it does here)."""
+        if value.casefold() not in ("true", "false"):
+            return {"name": name, "requestedValue": value, "result": "INVALIDVALUE"}
+        self.device.oob = value.casefold() == "true"
+        self.device.counters.written(OUT_OF_BOX)
+        return {"name": name, "requestedValue": value, "result": "NOERROR"}
+
+    async def reboot(self, request: web.Request) -> web.StreamResponse:
+        """`POST /rest/system/reboot {"action": "reboot"}` (Mividas, polycom.md §4); the answer
+        body is UNSURE. The unit goes away for its `boot_seconds`, every session lost."""
+        if self._session(request) is None:
+            return self._unauthorized()
+        body = await self._body(request)
+        if not isinstance(body, dict) or body.get("action") != "reboot":
+            return web.json_response({"success": False, "reason": "BAD_REQUEST"}, status=400)
+        self.device.reboot_soon()
+        return web.json_response({"success": True})
 
     async def password(self, request: web.Request) -> web.StreamResponse:
         if self._session(request) is None:
@@ -194,8 +224,8 @@ class GroupRest:
 
 # --- HDX web (CGI) -------------------------------------------------------------------------------
 
-def hdx_web_app(device: PolycomDevice, lines: LineSessionServer) -> web.Application:
-    hdx = HdxWeb(device, lines)
+def hdx_web_app(device: PolycomState, api: LineApi) -> web.Application:
+    hdx = HdxWeb(device, api)
     app = web.Application(middlewares=[_faults(device), hdx.authenticate])
     app.router.add_post("/a_apicommand.cgi", hdx.apicommand)
     app.router.add_get("/systemstatus.xml", hdx.systemstatus)
@@ -205,8 +235,8 @@ def hdx_web_app(device: PolycomDevice, lines: LineSessionServer) -> web.Applicat
 class HdxWeb:
     """HTTP Digest (MD5, qop=auth) as Mividas uses against 3.1.x; Basic vs Digest is UNSURE."""
 
-    def __init__(self, device: PolycomDevice, lines: LineSessionServer) -> None:
-        self.device, self.lines = device, lines
+    def __init__(self, device: PolycomState, api: LineApi) -> None:
+        self.device, self.api = device, api
         self.nonces: set[str] = set()
 
     @web.middleware
@@ -242,7 +272,10 @@ class HdxWeb:
         commands = [c.strip() for c in str(form.get("apicommand", "")).split(";") if c.strip()]
         parts = ["<?xml version='1.0' standalone='yes'?>\n<apicommands>\n"]
         for command in commands:
-            reply, _close = self.lines.execute(command)
+            answer = self.api.execute(command)
+            reply = answer.lines
+            if answer.after == AFTER_REBOOT:
+                carry_out(self.device, answer)
             # UNSURE: the status word of a refused command; only "success" was recorded.
             failed = bool(reply) and _is_error(reply[0])
             result = "".join(f"{line}\n" for line in reply)

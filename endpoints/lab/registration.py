@@ -11,6 +11,14 @@ attempt becomes visible after `delay` seconds as registered or as a failure of o
 
 Changes that follow each other before an attempt is seen coalesce into one attempt, as a
 device restarts its pending REGISTER. Attempts resolve lazily, when anything looks.
+
+After a verdict a codec keeps going on its own, as real ones do: a failed registration is
+retried every `retry_interval` seconds, a registered one refreshed every
+`refresh_interval` seconds (each is a new REGISTER, judged afresh and counted, so a wrong
+password retried keeps counting towards the service's lock, and a room whose password
+was fixed at the service comes up at its next retry). The intervals of these models are
+not in the notes (UNSURE: SIP registrations commonly expire after an hour and codecs
+retry within a minute or two): knobs, short in tests; 0 turns either off.
 """
 from __future__ import annotations
 
@@ -66,6 +74,8 @@ class MeetingService:
         lock_window: float = 600.0,
         lock_seconds: float = 900.0,
         clock: Callable[[], float] = time.monotonic,
+        retry_interval: float = 60.0,
+        refresh_interval: float = 600.0,
     ) -> None:
         self.domain = domain
         self.proxies = proxies
@@ -73,6 +83,8 @@ class MeetingService:
         self.delay = delay
         self.lock_after, self.lock_window, self.lock_seconds = lock_after, lock_window, lock_seconds
         self.clock = clock
+        # what a codec does after a verdict (defaults for every device; each may differ)
+        self.retry_interval, self.refresh_interval = retry_interval, refresh_interval
         self.accounts: dict[str, Account] = {}
         self._history: dict[str, _NumberHistory] = {}
         self._lock = threading.Lock()
@@ -91,24 +103,34 @@ class MeetingService:
             self.accounts[number] = Account(number, password)
             return number
 
-    def locked(self, number: str) -> bool:
-        history = self._history.get(number)
-        return bool(history and history.locked_until > self.clock())
-
-    def judge(self, sip: SipSettings, *, resolves_names: bool = True) -> Failure | None:
-        """The outcome of one REGISTER with these settings, and its effect on the lock."""
-        number = self._number_of(sip.uri)
+    def set_password(self, number: str, password: str) -> None:
+        """The service's administrator sets a terminal's SIP password (the account stays)."""
         with self._lock:
-            failure = self._failure(sip, number, resolves_names)
-            self._record(number, failure)
+            if number in self.accounts:
+                self.accounts[number].password = password
+            else:
+                self.accounts[number] = Account(number, password)
+
+    def locked(self, number: str, at: float | None = None) -> bool:
+        history = self._history.get(number)
+        return bool(history and history.locked_until > (self.clock() if at is None else at))
+
+    def judge(self, sip: SipSettings, *, resolves_names: bool = True, at: float | None = None) -> Failure | None:
+        """The outcome of one REGISTER with these settings, and its effect on the lock.
+        `at`: when the REGISTER reached the service (lazily resolved attempts are late)."""
+        number = self._number_of(sip.uri)
+        when = self.clock() if at is None else at
+        with self._lock:
+            failure = self._failure(sip, number, resolves_names, when)
+            self._record(number, failure, when)
             return failure
 
-    def _failure(self, sip: SipSettings, number: str, resolves_names: bool) -> Failure | None:
+    def _failure(self, sip: SipSettings, number: str, resolves_names: bool, when: float) -> Failure | None:
         if sip.transport != "tls":
             return "timeout"
         if not self._proxy_reachable(sip.proxy, resolves_names):
             return "dns"
-        if self.locked(number):
+        if self.locked(number, when):
             return "locked"
         account = self.accounts.get(number)
         expected_uri = f"{number}@{self.domain}"
@@ -138,10 +160,9 @@ class MeetingService:
     def _number_of(self, uri: str) -> str:
         return uri.removeprefix("sip:").split("@", 1)[0]
 
-    def _record(self, number: str, failure: Failure | None) -> None:
+    def _record(self, number: str, failure: Failure | None, now: float) -> None:
         if failure not in ("auth", "locked"):
             return  # only what reaches the service counts towards its lock
-        now = self.clock()
         history = self._history.setdefault(number, _NumberHistory())
         history.failures = [t for t in history.failures if now - t < self.lock_window] + [now]
         if len(history.failures) >= self.lock_after and history.locked_until <= now:
@@ -154,14 +175,20 @@ class _Attempt:
     started: float
     outcome: Failure | None = None
     resolved: bool = False
+    verdict_at: float = 0.0
 
 
 class RegistrationState:
-    """One simulated device's registration: attempts, their outcome, and counters."""
+    """One simulated device's registration: attempts, their outcome, retries, counters."""
 
-    def __init__(self, service: MeetingService, *, resolves_names: bool = True) -> None:
+    MAX_CATCH_UP = 10_000  # periodic REGISTERs resolved at one look, at most
+
+    def __init__(self, service: MeetingService, *, resolves_names: bool = True,
+                 retry_interval: float | None = None, refresh_interval: float | None = None) -> None:
         self.service = service
         self.resolves_names = resolves_names
+        self.retry_interval = service.retry_interval if retry_interval is None else retry_interval
+        self.refresh_interval = service.refresh_interval if refresh_interval is None else refresh_interval
         self.attempts = 0  # REGISTERs that reached a verdict
         self._current: _Attempt | None = None
         self._lock = threading.Lock()
@@ -180,13 +207,28 @@ class RegistrationState:
             attempt = self._current
             if attempt is None:
                 return "inactive", None
+            now = self.service.clock()
             if not attempt.resolved:
-                if self.service.clock() - attempt.started < self.service.delay:
+                if now - attempt.started < self.service.delay:
                     return "registering", None
-                attempt.outcome = self.service.judge(attempt.settings, resolves_names=self.resolves_names)
-                attempt.resolved = True
-                self.attempts += 1
+                self._resolve(attempt, attempt.started + self.service.delay)
+            self._catch_up(attempt, now)
             return ("registered", None) if attempt.outcome is None else ("failed", attempt.outcome)
+
+    def _resolve(self, attempt: _Attempt, at: float) -> None:
+        attempt.outcome = self.service.judge(attempt.settings, resolves_names=self.resolves_names, at=at)
+        attempt.resolved, attempt.verdict_at = True, at
+        self.attempts += 1
+
+    def _catch_up(self, attempt: _Attempt, now: float) -> None:
+        """The retries and refreshes the codec sent since the last verdict. While one is
+        on its way the device keeps showing the last verdict (UNSURE: it may show
+        Registering meanwhile)."""
+        for _ in range(self.MAX_CATCH_UP):
+            interval = self.refresh_interval if attempt.outcome is None else self.retry_interval
+            if interval <= 0 or now < attempt.verdict_at + interval + self.service.delay:
+                return
+            self._resolve(attempt, attempt.verdict_at + interval + self.service.delay)
 
     def reset(self) -> None:
         with self._lock:

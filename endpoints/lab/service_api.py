@@ -442,12 +442,12 @@ class LabCloud:
     @classmethod
     def for_lab(cls, lab: Any) -> LabCloud:
         """Every lab room is a terminal at the service already (its SN, name and number)."""
-        from endpoints.lab.fleet import PROXY
+        from endpoints import support
 
         cloud = cls(lab.folder, lab.service, lambda: ((d.registration.view()[0], d.sip_settings())
-                                                      for d in lab.devices()), proxy=PROXY)
+                                                      for d in lab.devices()), proxy=lab.proxy)
         for room in lab.rooms.values():
-            model = "cisco" if room.spec.model.startswith("SX") else "polycom"
+            model = support.family_of(room.spec.model).vendor  # the service's types: cisco, polycom
             cloud.api.seed(room.spec.serial, room.spec.name, model, room.spec.number)
         return cloud
 
