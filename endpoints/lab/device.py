@@ -38,6 +38,7 @@ class Counters:
     writes: int = 0  # write requests that changed or set anything (a putxml, a set command)
     settings_written: list[str] = field(default_factory=list)  # paths, in order (never values)
     requests: int = 0  # HTTP requests and shell commands served (for the rollout benchmark)
+    logins: int = 0  # logins admitted: a session begin, a Basic-auth request, an SSH or telnet login
     logins_failed: int = 0
     lockouts: int = 0  # times the device locked its logins after repeated failures
     sessions_open: int = 0  # HTTP sessions / SSH / telnet connections open now
@@ -246,6 +247,7 @@ class SimDevice(abc.ABC):
                         self.counters.lockouts += 1
                 return False
             self._failed_in_a_row = 0
+            self.counters.logins += 1
             return True
 
     @property

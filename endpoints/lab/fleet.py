@@ -407,7 +407,7 @@ class Lab:
                 "locked": self.service.locked(room.spec.number),
                 "writes": counters.writes, "attempts": room.device.registration.attempts,
                 "requests": counters.requests,
-                "logins_failed": counters.logins_failed, "sessions_open": counters.sessions_open,
+                "logins": counters.logins, "logins_failed": counters.logins_failed, "sessions_open": counters.sessions_open,
                 "reboots": counters.reboots,
                 "settings": room.device.snapshot(),
             })
