@@ -18,7 +18,7 @@ rooms that ended ok. Each figure is printed next to the last recorded one
     make bench                                   # every scenario, recorded
     python benchmarks/rollout.py --scenario ce-http-100-f50 ce-ssh-100-f50
     python benchmarks/rollout.py --rooms 200 --latency 0.02 --delay 2 --forks 10 50   # ad hoc, not recorded
-    python benchmarks/rollout.py --scenario ce-http-100-f50 --profile       # py-spy: top entries
+    python benchmarks/rollout.py --scenario ce-http-100-f50 --profile       # cProfile: top entries
     python benchmarks/rollout.py --readme        # README's Speed table from results.json
 """
 from __future__ import annotations
@@ -62,12 +62,14 @@ class Scenario:
     forks: int
     wall_target: float | None = None  # wall / bound at most this (issue 16)
     cisco: bool = False  # the connection and login targets are the CE rooms'
+    settle: bool = True  # the operator's profiles say how long these rooms take to register
 
 
 SCENARIOS = [
     Scenario("ce-http-100-f5", 100, "SX20", "http", 0.05, 4.0, 5, wall_target=2.0, cisco=True),
     Scenario("ce-http-100-f50", 100, "SX20", "http", 0.05, 4.0, 50, wall_target=1.25, cisco=True),
     Scenario("ce-http-1000-f200", 1000, "SX20", "http", 0.05, 4.0, 200, wall_target=3.0, cisco=True),
+    Scenario("ce-http-100-f50-no-settle", 100, "SX20", "http", 0.05, 4.0, 50, cisco=True, settle=False),
     Scenario("ce-ssh-100-f5", 100, "SX20", "ssh", 0.05, 4.0, 5, cisco=True),
     Scenario("ce-ssh-100-f50", 100, "SX20", "ssh", 0.05, 4.0, 50, cisco=True),
     Scenario("group-rest-100-f5", 100, "Group 500", "rest", 0.05, 4.0, 5),
@@ -88,6 +90,15 @@ def raise_open_files() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def compile_package() -> None:
+    """Byte-compile the package as `pip install` does, so that the client's start-up is an
+    installed copy's (an editable checkout with PYTHONDONTWRITEBYTECODE compiles every module
+    at every start)."""
+    import endpoints
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(endpoints.__file__).parent)], check=True)
+
+
 def endpoints(*words: str) -> str:
     done = subprocess.run([sys.executable, "-m", "endpoints", *words], check=True, capture_output=True, text=True)
     return done.stdout
@@ -99,6 +110,24 @@ def write_spec(path: Path, s: Scenario) -> None:
     path.write_text(yaml.safe_dump({"rooms": rooms, "delay": s.delay, "latency": s.latency}))
 
 
+def write_profiles(folder: Path, delay: float) -> None:
+    """What an operator who timed this fleet would write: each built-in profile extended
+    with `registration.settle`, the seconds these rooms take to register after a change
+    (the lab's R), so the first poll comes when a verdict can be there."""
+    from endpoints.profiles import ProfileSet
+
+    folder.mkdir()
+    for name, profile in ProfileSet.load().profiles.items():
+        spec = profile.registration
+        registration: dict[str, Any] = {"status": spec.status, "states": dict(spec.states), "settle": delay}
+        if spec.reason:
+            registration["reason"] = spec.reason
+        if spec.via:
+            registration["via"] = spec.via
+        (folder / f"lab-{name}.yaml").write_text(yaml.safe_dump(
+            {"name": f"lab-{name}", "extends": name, "registration": registration}))
+
+
 def run_client(folder: Path, s: Scenario, profile: bool) -> tuple[dict[str, Any], resource.struct_rusage, int]:
     """The command line in its own process; its counts, its rusage and its exit code."""
     counts = folder / "client.json"
@@ -106,12 +135,12 @@ def run_client(folder: Path, s: Scenario, profile: bool) -> tuple[dict[str, Any]
                "-i", str(folder / "lab" / "inventory.yaml"), "--forks", str(s.forks),
                "--verify-timeout", str(s.delay * 10 + 60), "--run-dir", str(folder / "runs"),
                "--state-dir", str(folder / "state"), "--report", str(folder / "report.json")]
-    if profile:
-        spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
-        command = [spy, "record", "--format", "raw", "--rate", "250", "-o", str(folder / "profile.txt"),
-                   "--", *command]
+    if s.settle:
+        write_profiles(folder / "profiles", s.delay)
+        command += ["--profiles", str(folder / "profiles")]
     with open(folder / "client.log", "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        env = {**os.environ, "ENDPOINTS_BENCH_PROFILE": str(folder / "client.pstats")} if profile else None
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return json.loads(counts.read_text()), usage, process.returncode
@@ -133,7 +162,7 @@ def one_run(s: Scenario, *, profile: bool = False, keep: Path | None = None) -> 
             sys.exit(f"{s.name}: the client failed ({code}):\n{(folder / 'client.log').read_text()[-3000:]}")
         report = json.loads((folder / "report.json").read_text())
         if profile:
-            print_profile(folder / "profile.txt")
+            print_profile(folder / "client.pstats")
         if keep is not None:
             shutil.copytree(folder, keep, dirs_exist_ok=True)
     statuses = Counter(h["status"] for h in report["hosts"].values())
@@ -205,26 +234,15 @@ def print_targets(done: list[tuple[Scenario, dict[str, Any]]], recorded: dict[st
                   f"{'' if ratio <= 1 else '  MISSED'}")
 
 
-def print_profile(raw: Path, top: int = 25) -> None:
-    """py-spy's collapsed stacks as the top functions by own samples and by samples under them."""
-    own: Counter[str] = Counter()
-    under: Counter[str] = Counter()
-    total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack:
-            continue
-        samples = int(count)
-        total += samples
-        frames = stack.split(";")
-        own[frames[-1]] += samples
-        for frame in set(frames):
-            under[frame] += samples
-    print(f"\nprofile: {total} samples (py-spy, every thread, idle excluded)")
-    for title, counter in (("own", own), ("inclusive", under)):
-        print(f"  top {top} by {title} samples:")
-        for frame, samples in counter.most_common(top):
-            print(f"    {100 * samples / max(total, 1):5.1f}%  {frame}")
+def print_profile(path: Path, top: int = 25) -> None:
+    """The client's cProfile (every thread): the top functions by own time and by time under them."""
+    import pstats
+
+    for order in ("tottime", "cumulative"):
+        print(f"\nprofile of the client (cProfile, every thread; its overhead inflates the figures above), "
+              f"top {top} by {order}:")
+        stats = pstats.Stats(str(path), stream=sys.stdout)
+        stats.strip_dirs().sort_stats(order).print_stats(top)
 
 
 # --- the record and the README ----------------------------------------------------------------
@@ -261,13 +279,13 @@ def readme_table(recorded: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(recorded: dict[str, Any]) -> None:
-    text = README.read_text()
+def write_readme(recorded: dict[str, Any], readme: Path) -> None:
+    text = readme.read_text()
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < start:
-        sys.exit(f"{README}: no speed table markers ({BEGIN} ... {END})")
-    README.write_text(text[:start + len(BEGIN)] + "\n" + readme_table(recorded) + "\n" + text[end:])
-    print(f"{README}: Speed table rewritten from {RESULTS.name}")
+        sys.exit(f"{readme}: no speed table markers ({BEGIN} ... {END})")
+    readme.write_text(text[:start + len(BEGIN)] + "\n" + readme_table(recorded) + "\n" + text[end:])
+    print(f"{readme}: Speed table rewritten from {RESULTS.name}")
 
 
 # --- the command line -------------------------------------------------------------------------
@@ -281,16 +299,18 @@ def main() -> None:
     parser.add_argument("--forks", type=int, nargs="+", default=[5, 50])
     parser.add_argument("--model", default="SX20")
     parser.add_argument("--transport", default="http")
-    parser.add_argument("--profile", action="store_true", help="sample the client with py-spy, print the top")
+    parser.add_argument("--profile", action="store_true", help="profile the client (cProfile, every thread), print the top")
     parser.add_argument("--no-record", action="store_true", help="do not update benchmarks/results.json")
     parser.add_argument("--json", type=Path, help="also write this run's figures here")
     parser.add_argument("--keep", type=Path, help="keep the last run's folder (lab, report, logs) here")
-    parser.add_argument("--readme", action="store_true", help="rewrite README's Speed table from results.json")
+    parser.add_argument("--readme", nargs="?", type=Path, const=README, metavar="FILE",
+                        help="rewrite the Speed table of the README (or FILE) from results.json")
     args = parser.parse_args()
     raise_open_files()
+    compile_package()
     recorded = load_results()
     if args.readme:
-        write_readme(recorded)
+        write_readme(recorded, args.readme)
         return
     if args.rooms:
         chosen = [Scenario(f"ad-hoc-{args.rooms}-f{f}", args.rooms, args.model, args.transport, args.latency,

@@ -27,6 +27,7 @@ class BackupProcessor(Processor):
         self.path = folder / FILE
         self._lock = threading.Lock()
         self._rooms: dict[str, dict[str, Any]] = {}
+        self._encoded: dict[str, str] = {}  # each room's entry as JSON, encoded when it changes
 
     def room_event(self, room: Room, event: str, fields: Mapping[str, Any]) -> None:
         if event != "write":
@@ -44,11 +45,14 @@ class BackupProcessor(Processor):
                 else:
                     entry["settings"].append({"setting": item["setting"], "path": item["path"],
                                               "before": item["before"]})
+            self._encoded[room.name] = f"{json.dumps(room.name)}: {json.dumps(entry, ensure_ascii=False)}"
             self._save()
 
     def _save(self) -> None:
+        """The whole file before the write goes out; only the room that changed is encoded
+        again (encoding every room at every write made a fleet's run quadratic)."""
         temp = self.path.with_suffix(".tmp")
-        temp.write_text(json.dumps({"rooms": self._rooms}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        temp.write_text('{"rooms": {\n' + ",\n".join(self._encoded.values()) + "\n}}\n", encoding="utf-8")
         os.replace(temp, self.path)
 
 

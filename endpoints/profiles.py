@@ -42,6 +42,9 @@ class SettingModel(_Strict):
 class RegistrationModel(_Strict):
     status: str
     reason: str | None = None
+    # Seconds from a SIP write until the device can first have a verdict: the first
+    # registration poll waits this long, then polls back off (see Room.await_registration).
+    settle: float = pydantic.Field(default=0.0, ge=0)
     via: dict[str, dict[str, str]] = {}
     states: dict[str, Literal["registered", "registering", "failed", "unregistered", "unknown"]]
 
@@ -98,6 +101,7 @@ class RegistrationSpec:
     reason: str | None
     via: dict[str, dict[str, str]]
     states: dict[str, RegistrationState]
+    settle: float = 0.0  # seconds after a write before the first poll can see a verdict
 
     def paths_for(self, transport: str) -> tuple[str, str | None]:
         over = self.via.get(transport, {})
@@ -379,7 +383,7 @@ def _transports(model: ProfileModel, base: Profile | None, vendor: str) -> tuple
 
 def _registration(model: RegistrationModel) -> RegistrationSpec:
     return RegistrationSpec(model.status, model.reason, model.via,
-                            {k.casefold(): v for k, v in model.states.items()})
+                            {k.casefold(): v for k, v in model.states.items()}, model.settle)
 
 
 def _merge_settings(inherited: Iterable[Setting], own: list[SettingModel], data: Any,

@@ -80,13 +80,26 @@ class Room:
         return cls(self.host, self.transport, timeout=self.options.timeout, credentials=credentials,
                    trust_changed_key=trust_changed_key)
 
+    _kept: Driver | None = None  # the visit's session, kept open for the registration polls
+
     @contextmanager
     def session(self) -> Iterator[Driver]:
-        """An open device session, closed on every way out."""
+        """An open device session, closed on every way out, except after a write that will be
+        verified: then it stays open (its socket idle, no slot held) for `await_registration`,
+        whose polls reuse it and which closes it after the verdict, interrupted or not."""
+        if self._kept is not None:  # never two sessions to one room
+            self._kept.close()
+            self._kept = None
         driver = self.open_driver()
+        written = self.written
         try:
             yield driver
-        finally:
+        except BaseException:
+            driver.close()
+            raise
+        if self.options.verify and self.written is not written and self._kept is None:
+            self._kept = driver  # commit() wrote in this session: the task waits for registration next
+        else:
             driver.close()
 
     def open_driver(self) -> Driver:
@@ -270,39 +283,75 @@ class Room:
     # --- registration --------------------------------------------------------------------------
 
     def await_registration(self, profile: Profile, registration: Registration, *, wrote: bool) -> Steps:
-        """Poll until the room registers, fails, or the time is up; no slot and no session held
-        between polls (the runner gives the slot to another room while this one waits)."""
-        if registration.state == "registered" and not wrote:
-            return
-        if registration.state in ("failed", "unregistered") and not wrote:
-            self.verdict(registration)
-            return
-        until = time.monotonic() + self.options.verify_timeout
-        every = self.options.first_poll
-        silent: DeviceError | None = None
-        while True:
-            yield min(every, max(0.0, until - time.monotonic()))
-            registration, silent = self.poll(profile, registration)
-            if registration.state in ("registered", "failed") and silent is None:
+        """Poll until the room registers, fails, or the time is up; no slot held between polls
+        (the runner gives the slot to another room while this one waits).
+
+        After a write the first poll waits the profile's `registration.settle` (the device
+        cannot have a verdict earlier), then polls back off. They go over the session the
+        visit kept (`session()`), or one opened for them, closed after the verdict and on
+        every way out (an interrupted run closes this generator)."""
+        try:
+            if registration.state == "registered" and not wrote:
+                return
+            if registration.state in ("failed", "unregistered") and not wrote:
                 self.verdict(registration)
                 return
-            if time.monotonic() >= until:
-                self.verdict(registration, timed_out=True, silent=silent)
-                return
-            every = min(every * self.options.poll_factor, self.options.max_poll)
+            until = time.monotonic() + self.options.verify_timeout
+            settle, first, factor = profile.registration.settle if wrote else 0.0, self.options.first_poll, \
+                self.options.poll_factor
+            pause, gap = (settle, first) if settle else (first, first * factor)
+            silent: DeviceError | None = None
+            while True:
+                yield min(pause, max(0.0, until - time.monotonic()))
+                registration, silent = self.poll(profile, registration, keep=True)
+                if registration.state in ("registered", "failed") and silent is None:
+                    self.verdict(registration)
+                    return
+                if time.monotonic() >= until:
+                    self.verdict(registration, timed_out=True, silent=silent)
+                    return
+                pause, gap = min(gap, self.options.max_poll), gap * factor
+        finally:
+            kept, self._kept = self._kept, None
+            if kept is not None:
+                kept.close()
 
-    def poll(self, profile: Profile, last: Registration) -> tuple[Registration, DeviceError | None]:
-        """One registration poll; a device that does not answer keeps its last known state."""
+    def poll(self, profile: Profile, last: Registration, *, keep: bool = False) -> tuple[Registration,
+                                                                                         DeviceError | None]:
+        """One registration poll; a device that does not answer keeps its last known state.
+
+        With `keep` (the polls of `await_registration`) it goes over the room's kept session,
+        opened for the polls when there is none and opened again once when the device dropped
+        it; without, over a connection of its own, closed after it."""
         try:
-            driver = self.driver()
-            try:
-                driver.open_for_status()
-                return self.registration(driver, profile), None
-            finally:
-                driver.close()
+            if not keep:
+                driver = self._for_status()
+                try:
+                    return self.registration(driver, profile), None
+                finally:
+                    driver.close()
+            if self._kept is not None:
+                try:
+                    return self.registration(self._kept, profile), None
+                except (Transient, Unreachable) as error:  # dropped while idle, or restarting
+                    dropped, self._kept = self._kept, None
+                    dropped.close()
+                    self.emit("poll-reconnect", error=str(error))
+            self._kept = self._for_status()
+            return self.registration(self._kept, profile), None
         except (Transient, Unreachable) as error:  # busy or restarting right after a change
             self.emit("poll-error", error=str(error))
             return last, error
+
+    def _for_status(self) -> Driver:
+        """A driver opened for status reads only (see `Driver.open_for_status`)."""
+        driver = self.driver()
+        try:
+            driver.open_for_status()
+        except BaseException:
+            driver.close()
+            raise
+        return driver
 
     def verdict(self, registration: Registration, *, timed_out: bool = False,
                 silent: DeviceError | None = None) -> None:

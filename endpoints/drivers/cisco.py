@@ -8,7 +8,7 @@ tshell over SSH (`cisco_ssh.ShellXapi`). Paths are the CLI's, split on spaces
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar, Protocol
 
 from endpoints.drivers import cisco_xapi as xapi
@@ -34,6 +34,9 @@ class XapiChannel(Protocol):
     def values(self, kind: str, paths: Sequence[str]) -> dict[str, str | None]:
         """`kind` is "Configuration" or "Status"; None for a path the device does not have."""
 
+    def tree(self, kind: str) -> Callable[[str], str | None]:
+        """One read of the whole Status or Configuration tree: a lookup of any path in it."""
+
     def configure(self, writes: Sequence[Write]) -> None:
         """Set every value, in order; SettingRefused(path, reason) names the first refused."""
 
@@ -51,6 +54,9 @@ class CiscoDriver(Driver):
                          trust_changed_key=trust_changed_key)
         self.channel = self._channel()
         self._identity: Identity | None = None
+        # The status tree identity() read, for the one status() read that follows it (a
+        # room reads registration right after identity): one request instead of two.
+        self._status_tree: Callable[[str], str | None] | None = None
 
     def _channel(self) -> XapiChannel:
         if self.transport == "ssh":
@@ -72,6 +78,7 @@ class CiscoDriver(Driver):
         self._note_key()
 
     def close(self) -> None:
+        self._status_tree = None
         self.channel.close()
 
     def _note_key(self) -> None:
@@ -82,8 +89,9 @@ class CiscoDriver(Driver):
 
     def identity(self) -> Identity:
         if self._identity is None:
-            values = self.channel.values("Status", list(xapi.IDENTITY_PATHS.values()))
-            self._identity = xapi.identity_from(values)
+            tree = self.channel.tree("Status")
+            self._identity = xapi.identity_from({path: tree(path) for path in xapi.IDENTITY_PATHS.values()})
+            self._status_tree = tree
             log.debug("%s: identity %s", self.host.name, self._identity)
         return self._identity
 
@@ -91,15 +99,21 @@ class CiscoDriver(Driver):
         return self.channel.values("Configuration", paths)
 
     def status(self, paths: Sequence[str]) -> dict[str, str | None]:
+        """Fresh status values, but from identity()'s read when it came just before (once)."""
+        tree, self._status_tree = self._status_tree, None
+        if tree is not None:
+            return {path: tree(path) for path in paths}
         return self.channel.values("Status", paths)
 
     # --- setters ---------------------------------------------------------------------------
 
     def write(self, writes: Sequence[Write]) -> None:
+        self._status_tree = None
         if writes:
             self.channel.configure(writes)
 
     def set_admin_password(self, new: Secret) -> None:
+        self._status_tree = None
         current = self.credentials.password or Secret("")
         if xapi.is_tc(self.identity().software):
             self.channel.command("SystemUnit AdminPassword Set", {"Password": new.reveal()}, [new])

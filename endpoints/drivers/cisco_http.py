@@ -15,11 +15,10 @@ import atexit
 import logging
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, ClassVar, Literal
 
-import httpx
 from lxml import etree
 
 from endpoints import support
@@ -36,7 +35,7 @@ from endpoints.errors import (
 )
 from endpoints.host import Credentials, Host
 from endpoints.secrets import MASK, Secret, redact
-from endpoints.transports.http import HttpTransport
+from endpoints.transports.http import HttpTransport, Response
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +136,10 @@ class HttpXapi:
             log.debug("%s: %s %s = %r", self.host.name, kind, path, value)
         return found
 
+    def tree(self, kind: str) -> Callable[[str], str | None]:
+        document = self._get(kind, None)
+        return lambda path: xapi.find_value(document, path)
+
     def configure(self, writes: Sequence[Write]) -> None:
         for write in writes:
             log.debug("%s: set %s = %s", self.host.name, write.path,
@@ -162,7 +165,7 @@ class HttpXapi:
         return xapi.parse_xml(response.content)
 
     def _request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                 **kwargs: object) -> httpx.Response:
+                 **kwargs: object) -> Response:
         """One authenticated request: session cookie or Basic auth, one re-login when the
         device forgot the session (it rebooted), redirects and refusals turned into errors."""
         response = self._authenticated(method, path, headers or {}, kwargs)
@@ -177,12 +180,12 @@ class HttpXapi:
         return response
 
     def _authenticated(self, method: str, path: str, headers: dict[str, str],
-                       kwargs: dict[str, object]) -> httpx.Response:
+                       kwargs: dict[str, object]) -> Response:
         if self._cookie is not None:
             return self._send(method, path, headers={**headers, **_cookie_header(self._cookie)}, **kwargs)
         return self._send(method, path, headers=headers, auth=self._auth(), **kwargs)
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, path: str, **kwargs: Any) -> Response:
         """Send, backing off on 503 (rate limit or a busy codec) a bounded number of times."""
         if self._http is None:
             raise Transient(f"{self.host.name}: the xAPI channel is not open")
@@ -198,13 +201,13 @@ class HttpXapi:
         raise DeviceBusy(f"{self.host.name}: the device kept answering 503 (busy, rate limited, or no free "
                          f"XMLAPI session: sessions never time out, a reboot frees leaked ones)")
 
-    def _check_https_redirect(self, response: httpx.Response) -> None:
-        location = response.headers.get("Location", "")
+    def _check_https_redirect(self, response: Response) -> None:
+        location = response.headers.get("Location") or ""
         if response.is_redirect and self.scheme == "http" and location.lower().startswith("https:"):
             raise Unsupported(f"{self.host.name}: the device serves its API over HTTPS only (NetworkServices "
                               "HTTP Mode: HTTPS): set `transport: https` for this host")
 
-    def _raise_for(self, response: httpx.Response, what: str) -> None:
+    def _raise_for(self, response: Response, what: str) -> None:
         if response.status_code == 401:
             raise AuthenticationFailed(f"{self.host.name}: the device refused the login of user "
                                        f"'{self.credentials.username}' ({what})")
@@ -212,7 +215,7 @@ class HttpXapi:
             raise DeviceBusy(f"{self.host.name}: {what}: HTTP {response.status_code} from the device")
         raise ProtocolError(f"{self.host.name}: {what}: unexpected HTTP {response.status_code}")
 
-    def _check_put(self, response: httpx.Response, paths: list[str], secrets: list[Secret]) -> None:
+    def _check_put(self, response: Response, paths: list[str], secrets: list[Secret]) -> None:
         errors = xapi.put_errors(response.content)
         if not errors:
             return
@@ -224,7 +227,7 @@ class HttpXapi:
         raise SettingRefused(path, redact(errors[0].reason, secrets))
 
 
-def _session_cookie(response: httpx.Response) -> tuple[str, str] | None:
+def _session_cookie(response: Response) -> tuple[str, str] | None:
     """The session cookie (`SessionId`; newer RoomOS over HTTPS calls it `SecureSessionId`)."""
     for header in response.headers.get_list("set-cookie"):
         try:

@@ -9,7 +9,7 @@ own jsxapi does); the reader copes with CR LF as well.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from endpoints import support
@@ -71,21 +71,30 @@ class ShellXapi:
     # --- the xAPI ----------------------------------------------------------------------------
 
     def values(self, kind: str, paths: Sequence[str]) -> dict[str, str | None]:
-        """One command per top-level node (`xStatus SIP` answers every SIP leaf)."""
-        verb = f"x{kind}"
-        answers: dict[str, dict[str, str]] = {}
-        found: dict[str, str | None] = {}
-        for path in paths:
-            top = xapi.split_path(path)[0][0]
-            if top.lower() not in answers:
-                reply = self._command(f"{verb} {top}")
-                error = reply.error()
-                if error is not None:
-                    log.debug("%s: %s %s: %s", self.host.name, verb, top, error)
-                answers[top.lower()] = {} if error else {xapi.case_key(k): v for k, v in reply.values().items()}
-            found[path] = answers[top.lower()].get(xapi.case_key(path))
-            log.debug("%s: %s %s = %r", self.host.name, verb, path, found[path])
+        """One command: the top-level node when every path shares it (`xStatus SIP` answers
+        every SIP leaf), else the whole tree (as `HttpXapi.values`)."""
+        if not paths:
+            return {}
+        tops = {xapi.split_path(p)[0][0].lower() for p in paths}
+        answer = self._answer(kind, xapi.split_path(paths[0])[0][0] if len(tops) == 1 else None)
+        found = {path: answer.get(xapi.case_key(path)) for path in paths}
+        for path, value in found.items():
+            log.debug("%s: x%s %s = %r", self.host.name, kind, path, value)
         return found
+
+    def tree(self, kind: str) -> Callable[[str], str | None]:
+        answer = self._answer(kind, None)
+        return lambda path: answer.get(xapi.case_key(path))
+
+    def _answer(self, kind: str, top: str | None) -> dict[str, str]:
+        """`xStatus <top>` (or the whole `xStatus`) as {case key: value}; {} when refused."""
+        command = f"x{kind} {top}" if top else f"x{kind}"
+        reply = self._command(command)
+        error = reply.error()
+        if error is not None:
+            log.debug("%s: %s: %s", self.host.name, command, error)
+            return {}
+        return {xapi.case_key(k): v for k, v in reply.values().items()}
 
     def configure(self, writes: Sequence[Write]) -> None:
         for write in writes:

@@ -6,10 +6,13 @@ known (protocols/polycom.md §2.3), so the driver answers whichever challenge co
 """
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Generator, Sequence
+import os
+from base64 import b64encode
+from collections.abc import Sequence
+from urllib.request import parse_http_list, parse_keqv_list
 
-import httpx
 from lxml import etree  # type: ignore[import-untyped]
 
 from endpoints import support
@@ -18,38 +21,81 @@ from endpoints.drivers.base import Driver, Identity, Write
 from endpoints.errors import AuthenticationFailed, DeviceBusy, ProtocolError, SettingRefused, Transient
 from endpoints.host import Credentials, Host
 from endpoints.secrets import MASK, Secret
-from endpoints.transports.http import HttpTransport
+from endpoints.transports.http import HttpTransport, Response
 
 log = logging.getLogger(__name__)
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
-class BasicOrDigest(httpx.Auth):
-    """Answers a Basic or a Digest challenge, whichever the device sends."""
+class BasicOrDigest:
+    """Answers a Basic or a Digest challenge, whichever the device sends, and once it knows
+    which, answers unasked on the requests that follow (one round trip each, not two)."""
 
     def __init__(self, username: str, password: str) -> None:
-        self._basic = httpx.BasicAuth(username, password)
-        self._digest = httpx.DigestAuth(username, password)
+        self._username, self._password = username, password
+        self._scheme = ""  # "basic" or "digest", once the device said
+        self._challenge: dict[str, str] = {}
+        self._count = 0  # requests answered with this nonce (Digest `nc`)
 
     def __repr__(self) -> str:
         return "BasicOrDigest(********)"
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        response = yield request
-        challenge = response.headers.get("www-authenticate", "").lower()
-        if response.status_code != 401:
-            return
-        if challenge.startswith("basic"):
-            yield from self._basic.auth_flow(request)
-        elif challenge.startswith("digest"):
-            flow = self._digest.auth_flow(request)
-            next(flow)  # the unauthenticated request: already sent
-            try:
-                retry = flow.send(response)
-                flow.send((yield retry))
-            except StopIteration:
-                pass
+    def logs_in(self, username: str, password: str) -> bool:
+        return (self._username, self._password) == (username, password)
+
+    def headers(self, method: str, target: str) -> dict[str, str]:
+        if self._scheme == "basic":
+            token = b64encode(f"{self._username}:{self._password}".encode()).decode("ascii")
+            return {"Authorization": f"Basic {token}"}
+        if self._scheme == "digest":
+            return {"Authorization": self._digest(method, target)}
+        return {}
+
+    def challenge(self, response: Response) -> bool:
+        """Whether this 401 taught something new (a scheme, a fresh nonce) worth one more try."""
+        scheme, _, params = (response.headers.get("www-authenticate") or "").strip().partition(" ")
+        scheme = scheme.lower()
+        if scheme == "basic":
+            known, self._scheme = self._scheme == "basic", "basic"
+            return not known
+        if scheme != "digest":
+            return False
+        fields = {k.lower(): v for k, v in parse_keqv_list(parse_http_list(params)).items()}
+        if not fields.get("nonce"):
+            return False
+        fresh = self._scheme != "digest" or fields["nonce"] != self._challenge.get("nonce")
+        self._scheme, self._challenge, self._count = "digest", fields, 0
+        return fresh
+
+    def _digest(self, method: str, target: str) -> str:
+        """RFC 7616 (MD5 or SHA-256, optionally -sess; qop=auth or none)."""
+        fields = self._challenge
+        algorithm = fields.get("algorithm", "MD5")
+        hash_name = "sha256" if algorithm.upper().startswith("SHA-256") else "md5"
+
+        def digest(text: str) -> str:
+            return hashlib.new(hash_name, text.encode("utf-8")).hexdigest()
+
+        realm, nonce = fields.get("realm", ""), fields["nonce"]
+        self._count += 1
+        count, cnonce = f"{self._count:08x}", os.urandom(8).hex()
+        secret = digest(f"{self._username}:{realm}:{self._password}")
+        if algorithm.upper().endswith("-SESS"):
+            secret = digest(f"{secret}:{nonce}:{cnonce}")
+        request = digest(f"{method}:{target}")
+        qops = [q.strip().lower() for q in fields.get("qop", "").split(",") if q.strip()]
+        parts = [f'username="{self._username}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{target}"',
+                 f"algorithm={algorithm}"]
+        if "auth" in qops:
+            answer = digest(f"{secret}:{nonce}:{count}:{cnonce}:auth:{request}")
+            parts += ["qop=auth", f"nc={count}", f'cnonce="{cnonce}"']
+        else:
+            answer = digest(f"{secret}:{nonce}:{request}")
+        parts.append(f'response="{answer}"')
+        if "opaque" in fields:
+            parts.append(f'opaque="{fields["opaque"]}"')
+        return "Digest " + ", ".join(parts)
 
 
 class Reply:
@@ -88,6 +134,7 @@ class HdxHttpDriver(Driver):
         super().__init__(host, transport, credentials=credentials, timeout=timeout,
                          trust_changed_key=trust_changed_key)
         self._http: HttpTransport | None = None
+        self._login: BasicOrDigest | None = None  # one per session: it remembers the challenge
 
     # -- session --
 
@@ -101,13 +148,16 @@ class HdxHttpDriver(Driver):
             raise
 
     def close(self) -> None:
-        http, self._http = self._http, None
+        http, self._http, self._login = self._http, None, None
         if http is not None:
             http.close()
 
     def _auth(self) -> BasicOrDigest:
+        """The session's login; a new one once the credentials changed (recover sets the password)."""
         password = self.credentials.password.reveal() if self.credentials.password else ""
-        return BasicOrDigest(self.credentials.username, password)
+        if self._login is None or not self._login.logs_in(self.credentials.username, password):
+            self._login = BasicOrDigest(self.credentials.username, password)
+        return self._login
 
     def run(self, commands: Sequence[str], *, shown: str = "") -> list[Reply]:
         """Run commands through `a_apicommand.cgi` (one request, `;` between commands)."""
@@ -126,7 +176,7 @@ class HdxHttpDriver(Driver):
     def _one(self, command: str, *, shown: str = "") -> Reply:
         return self.run([command], shown=shown)[0]
 
-    def _check(self, response: httpx.Response, what: str) -> None:
+    def _check(self, response: Response, what: str) -> None:
         if response.status_code == 401:
             raise AuthenticationFailed(f"{self.host.name}: the device refused the web login of user "
                                        f"'{self.credentials.username}'")

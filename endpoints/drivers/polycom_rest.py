@@ -11,8 +11,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
 from endpoints import support
 from endpoints.drivers import polycom_lineproto as proto
 from endpoints.drivers.base import Driver, Identity, Write
@@ -26,7 +24,7 @@ from endpoints.errors import (
 )
 from endpoints.host import Credentials, Host
 from endpoints.secrets import Secret
-from endpoints.transports.http import HttpTransport
+from endpoints.transports.http import HttpTransport, Response
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +66,7 @@ class GroupRestDriver(Driver):
             "user": self.credentials.username, "password": password, "action": "Login"})
         if response.status_code in (400, 412) and "SessionAlreadyActive" in response.text:
             raise DeviceBusy(f"{self.host.name}: the device has no free web session (SessionAlreadyActive)")
-        body = _json(response) if response.status_code == 200 else None
+        body = _json(response, "/rest/session") if response.status_code == 200 else None
         if response.status_code == 503:
             raise DeviceBusy(f"{self.host.name}: the device is busy (HTTP 503)")
         if not isinstance(body, dict) or body.get("success") is not True:
@@ -88,7 +86,7 @@ class GroupRestDriver(Driver):
             if session is not None:
                 response = http.request("DELETE", "/rest/session", headers=_cookie(session))
                 log.debug("%s: logged out (HTTP %s)", self.host.name, response.status_code)
-        except (DeviceError, httpx.HTTPError) as exc:
+        except DeviceError as exc:
             log.warning("%s: logout failed: %s", self.host.name, exc)
         finally:
             http.close()
@@ -109,7 +107,7 @@ class GroupRestDriver(Driver):
             raise DeviceBusy(f"{self.host.name}: the device is busy (HTTP 503 on {path})")
         if response.status_code >= 300:
             raise ProtocolError(f"{self.host.name}: HTTP {response.status_code} on {method} {path}")
-        return _json(response)
+        return _json(response, path)
 
     # -- getters --
 
@@ -232,13 +230,13 @@ def _cookie(session: str) -> dict[str, str]:
     return {"Cookie": f"session_id={session}"} if session else {}
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: Response, path: str) -> Any:
     if response.status_code == 204 or not response.content:
         return None
     try:
         return response.json()
     except ValueError:
-        raise ProtocolError(f"the device answered {response.request.url.path} with something not JSON") from None
+        raise ProtocolError(f"the device answered {path} with something not JSON") from None
 
 
 def _vars(answer: Any, name: str) -> list[dict[str, Any]]:
