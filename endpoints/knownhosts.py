@@ -39,13 +39,31 @@ def lookup(path: Path, name: str) -> dict[str, paramiko.PKey]:
     """The keys on file for `name`, by key type (hashed entries understood)."""
     if not path.exists():
         return {}
-    keys = paramiko.HostKeys()
-    try:
-        keys.load(str(path))
-    except (OSError, paramiko.SSHException, ValueError) as exc:
-        raise KnownHostsError(f"cannot read known_hosts file {path}: {exc}") from None
-    entry = keys.lookup(name)
+    entry = _parsed(path).lookup(name)
     return dict(entry) if entry else {}
+
+
+_parsed_files: dict[Path, tuple[tuple[int, int, int], paramiko.HostKeys]] = {}
+_parsing = threading.Lock()
+
+
+def _parsed(path: Path) -> paramiko.HostKeys:
+    """The file parsed once while it stays the same (a fleet's rooms share one file: parsing
+    every key of it for every connection made a run quadratic); a write replaces the file,
+    so its inode, size or time changes and it is read again."""
+    with _parsing:  # the rooms of a fleet start together: one of them parses, the others wait
+        try:
+            stat = path.stat()
+            stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            cached = _parsed_files.get(path)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+            keys = paramiko.HostKeys()
+            keys.load(str(path))
+        except (OSError, paramiko.SSHException, ValueError) as exc:
+            raise KnownHostsError(f"cannot read known_hosts file {path}: {exc}") from None
+        _parsed_files[path] = (stamp, keys)
+        return keys
 
 
 def status_of(key: paramiko.PKey, known: dict[str, paramiko.PKey]) -> KeyStatus:

@@ -34,6 +34,11 @@ IDENTITY_PATHS = {
 TERMINATORS = ("OK", "ERROR", "Command not recognized.")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_LINE_END = re.compile(r"\r\n|\n|\r(?!$)")
+_VALUE_LINE = re.compile(r"^\*[cs] (?:xConfiguration )?(.+?): ?(.*)$", re.IGNORECASE)
+_REASON = re.compile(r"\bReason: ?(.*)$")
+_FAILED = re.compile(r"status=(error|parametererror)", re.IGNORECASE)
+_XPATH = re.compile(r"\bXPath: ?(.*)$")
 
 
 # --- paths -------------------------------------------------------------------------------
@@ -78,7 +83,9 @@ def location(root: str, path: str) -> str:
 
 def case_key(path: str) -> str:
     """Paths compare case-insensitively (the xAPI is case-insensitive)."""
-    return " ".join(path.split()).lower()
+    if "  " in path or path != path.strip() or any(c in path for c in "\t\n\r\x0b\x0c"):
+        path = " ".join(path.split())
+    return path.lower()
 
 
 # --- XML documents -----------------------------------------------------------------------
@@ -108,8 +115,11 @@ def find_value(root: etree._Element, path: str) -> str | None:
 
 
 def _child(node: etree._Element, name: str, index: int | None) -> etree._Element | None:
-    wanted = name.lower()
-    matches = [c for c in node if isinstance(c.tag, str) and c.tag.lower() == wanted]
+    # The device's own spelling first (a search in C), then any case (the xAPI ignores case).
+    matches = node.findall(name) if name.isalnum() else []
+    if not matches:
+        wanted = name.lower()
+        matches = [c for c in node if isinstance(c.tag, str) and c.tag.lower() == wanted]
     if index is None:
         return matches[0] if matches else None
     # An index names a list item: CE leaves single elements undecorated, so the TC path
@@ -275,7 +285,7 @@ class TerminalReply:
         """``*c``/``*s`` lines as {path: value}; paths keep the device's spelling."""
         found: dict[str, str] = {}
         for line in self.lines:
-            match = re.match(r"^\*[cs] (?:xConfiguration )?(.+?): ?(.*)$", line, re.IGNORECASE)
+            match = _VALUE_LINE.match(line)
             if match:
                 found[match.group(1).strip()] = unquote(match.group(2))
         return found
@@ -284,16 +294,15 @@ class TerminalReply:
         """The device's reason when the answer is a refusal, else None."""
         if self.terminator == "Command not recognized.":
             return "Command not recognized."
-        reasons = [unquote(m.group(1)) for m in (re.search(r"\bReason: ?(.*)$", line) for line in self.lines) if m]
-        failed = self.terminator == "ERROR" or any(
-            re.search(r"status=(error|parametererror)", line, re.IGNORECASE) for line in self.lines)
+        failed = self.terminator == "ERROR" or any(_FAILED.search(line) for line in self.lines)
         if not failed:
             return None
+        reasons = [unquote(m.group(1)) for m in (_REASON.search(line) for line in self.lines) if m]
         return reasons[0] if reasons else "refused"
 
     def xpath(self) -> str | None:
         for line in self.lines:
-            match = re.search(r"\bXPath: ?(.*)$", line)
+            match = _XPATH.search(line)
             if match:
                 return xpath_to_path(unquote(match.group(1)))
         return None
@@ -311,19 +320,20 @@ class TerminalReader:
         self._lines: list[str] = []
 
     def feed(self, text: str) -> list[TerminalReply]:
-        self._buffer += text
+        buffer = self._buffer + text
         replies = []
-        while True:
-            cut = re.search(r"\r\n|\n|\r(?!$)", self._buffer)
-            if cut is None:
-                break
-            line, self._buffer = self._buffer[:cut.start()], self._buffer[cut.end():]
-            line = _ANSI.sub("", line).rstrip()
+        start = 0
+        for cut in _LINE_END.finditer(buffer):
+            line, start = buffer[start:cut.start()], cut.end()
+            if "\x1b" in line:
+                line = _ANSI.sub("", line)
+            line = line.rstrip()
             if line in TERMINATORS:
                 replies.append(TerminalReply(line, self._lines))
                 self._lines = []
             elif line.startswith("*"):
                 self._lines.append(line)
+        self._buffer = buffer[start:]
         return replies
 
     def start_answer(self) -> None:
