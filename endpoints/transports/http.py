@@ -30,6 +30,7 @@ import logging
 import select
 import socket
 import ssl
+import threading
 from base64 import b64encode
 from collections.abc import Callable, Mapping
 from http.cookies import CookieError, SimpleCookie
@@ -150,6 +151,7 @@ class HttpTransport:
         self.base_url = f"{scheme}://{_url_host(host.address)}:{port}"
         self.where = f"{host.name} ({self.base_url})"
         self._context = self._ssl_context() if scheme == "https" else None
+        self._check: Callable[[bytes], None] = self._check_certificate  # after every handshake
         self._sock: socket.socket | None = None
         self._buffer = b""  # bytes read past the end of the last answer (never expected)
 
@@ -292,6 +294,10 @@ class HttpTransport:
             if self._context is not None:
                 sock.settimeout(deadline.timeout())
                 sock = self._context.wrap_socket(sock, server_hostname=self._server_hostname())
+                der = sock.getpeercert(binary_form=True)  # checked before a request byte is sent
+                if not der:
+                    raise TLSVerifyFailed(f"{self.where}: the server presented no certificate")
+                self._check(der)
         except TLSVerifyFailed:
             sock.close()
             raise
@@ -315,20 +321,15 @@ class HttpTransport:
     def _ssl_context(self) -> ssl.SSLContext:
         tls = self.host.tls
         if tls.pin or not tls.verify:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        else:
-            try:
-                context = ssl.create_default_context(cafile=str(tls.ca_bundle) if tls.ca_bundle else None)
-            except (OSError, ssl.SSLError) as exc:
-                raise InputError(f"cannot load the CA bundle {tls.ca_bundle}: {exc}",
-                                 file=self.host.origin("tls_verify"), key="tls_verify") from None
-        context.sslsocket_class = _socket_class(self._check_certificate)
-        return context
+            return _unverified_context()
+        try:
+            return _verifying_context(str(tls.ca_bundle) if tls.ca_bundle else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise InputError(f"cannot load the CA bundle {tls.ca_bundle}: {exc}",
+                             file=self.host.origin("tls_verify"), key="tls_verify") from None
 
     def _check_certificate(self, der: bytes) -> None:
-        """Runs inside every handshake: record the fingerprint, enforce a pin."""
+        """Runs after every handshake, before any request: record the fingerprint, enforce a pin."""
         presented = fingerprint(der)
         self.presented_fingerprint = presented
         pin = self.host.tls.pin
@@ -353,12 +354,8 @@ class HttpTransport:
 
     def _accept_unverified(self) -> None:
         """Recovery with CA verification: take the (regenerated) self-signed certificate."""
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        context.sslsocket_class = _socket_class(self._record_only)
         self.close()
-        self._context = context
+        self._context, self._check = _unverified_context(), self._record_only
         self.key_changed = True
 
     def _record_only(self, der: bytes) -> None:
@@ -543,18 +540,30 @@ def presented_certificate_fingerprint(address: str, port: int, timeout: float) -
         return None
 
 
-def _socket_class(check: Callable[[bytes], None]) -> type[ssl.SSLSocket]:
-    """An SSLSocket that hands the peer certificate to `check` as soon as the handshake ends."""
+_contexts: dict[str | None, ssl.SSLContext] = {}  # by CA bundle; _UNVERIFIED: no verification
+_contexts_lock = threading.Lock()
+_UNVERIFIED = "\0unverified"
 
-    class CheckedSocket(ssl.SSLSocket):
-        def do_handshake(self, block: bool = False) -> None:
-            super().do_handshake(block)
-            der = self.getpeercert(binary_form=True)
-            if der is None:
-                raise TLSVerifyFailed("the server presented no certificate")
-            check(der)
 
-    return CheckedSocket
+def _unverified_context() -> ssl.SSLContext:
+    """For pinned rooms (the pin is checked after the handshake) and `tls_verify: false`."""
+    with _contexts_lock:
+        context = _contexts.get(_UNVERIFIED)
+        if context is None:
+            context = _contexts[_UNVERIFIED] = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+
+def _verifying_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """One per CA bundle (None: the system's) for the whole run: loading a CA store costs
+    some 20 ms of CPU, too much to pay per room. Contexts are safe to share between threads."""
+    with _contexts_lock:
+        context = _contexts.get(ca_bundle)
+        if context is None:
+            context = _contexts[ca_bundle] = ssl.create_default_context(cafile=ca_bundle)
+        return context
 
 
 def _reason(exc: BaseException) -> str:
