@@ -388,7 +388,9 @@ class _Reader:
             raise TimeoutError("the request's deadline passed")
         self._sock.settimeout(self._deadline.timeout())
         try:
-            chunk = self._sock.recv(65536)
+            # 16 KiB, not 64: each read allocates its size before shrinking to what came, and
+            # 200 threads doing that fragmented the heap into tens of MB (benchmarks/rollout.py)
+            chunk = self._sock.recv(16384)
         except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
             chunk = b""
         if not chunk:
