@@ -86,6 +86,22 @@ class _Commands(click.Group):
 @click.version_option(package_name="endpoints-sip")
 def main() -> None:
     """Put SIP registration onto Cisco and Polycom rooms and prove that every room registered."""
+    _more_open_files()
+
+
+def _more_open_files() -> None:
+    """Each room keeps its connection while it waits for registration, so 1000 rooms need
+    1000 sockets at once, more than the usual soft limit of 1024: take the hard limit."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):  # an unlimited hard limit some systems refuse as a soft one
+            pass
 
 
 def _example(text: str) -> str:

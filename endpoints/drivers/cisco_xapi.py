@@ -83,7 +83,7 @@ def location(root: str, path: str) -> str:
 
 def case_key(path: str) -> str:
     """Paths compare case-insensitively (the xAPI is case-insensitive)."""
-    if "  " in path or path != path.strip() or any(c in path for c in "\t\n\r\x0b\x0c"):
+    if "  " in path or path != path.strip() or not path.isprintable():
         path = " ".join(path.split())
     return path.lower()
 
@@ -282,19 +282,28 @@ class TerminalReply:
         return self.terminator == "OK" and not self.error()
 
     def values(self) -> dict[str, str]:
-        """``*c``/``*s`` lines as {path: value}; paths keep the device's spelling."""
+        """``*c``/``*s`` lines as {path: value}; paths keep the device's spelling.
+
+        A whole tree is hundreds of lines: split with str methods rather than a regular
+        expression per line (the same cut: the path ends at the first colon)."""
         found: dict[str, str] = {}
         for line in self.lines:
-            match = _VALUE_LINE.match(line)
-            if match:
-                found[match.group(1).strip()] = unquote(match.group(2))
+            if len(line) < 4 or line[0] != "*" or line[1] not in "csCS" or line[2] != " ":
+                continue
+            rest = line[3:]
+            if rest[:15].lower() == "xconfiguration ":
+                rest = rest[15:]
+            path, colon, value = rest.partition(":")
+            if not colon or not path:
+                continue
+            found[path.strip()] = unquote(value[1:] if value[:1] == " " else value)
         return found
 
     def error(self) -> str | None:
         """The device's reason when the answer is a refusal, else None."""
         if self.terminator == "Command not recognized.":
             return "Command not recognized."
-        failed = self.terminator == "ERROR" or any(_FAILED.search(line) for line in self.lines)
+        failed = self.terminator == "ERROR" or _FAILED.search("\n".join(self.lines)) is not None
         if not failed:
             return None
         reasons = [unquote(m.group(1)) for m in (_REASON.search(line) for line in self.lines) if m]
