@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from endpoints import desired
 from endpoints.inventory import schema
 from endpoints.inventory.tree import Forest, Layer, Where
 
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 Key = tuple[Any, ...]
 TRACKED = (*schema.NESTED, "profile_vars")  # mappings whose inner keys get origins of their own
 MODES = ("replace", "merge")
+# What a dropped key falls back to; losing a value equal to it changes nothing, so is not reported.
+DEFAULTS = {("sip", "domain"): desired.DEFAULT_DOMAIN, ("sip", "registrar"): desired.DEFAULT_REGISTRAR,
+            ("sip", "proxy"): desired.DEFAULT_PROXY, ("sip", "transport"): "tls",
+            ("device_credentials", "username"): "admin"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,11 @@ def host_layers(forest: Forest, name: str, groups: list[str]) -> list[Layer]:
     return layers
 
 
+def _default(key: Key, value: Any) -> bool:
+    default = DEFAULTS.get(key)
+    return default is not None and str(schema.as_text(value)).strip().lower() == default
+
+
 def merge(layers: Iterable[Layer], *, deep: bool) -> Merged:
     merged = Merged()
     for layer in layers:
@@ -96,8 +106,8 @@ def merge(layers: Iterable[Layer], *, deep: bool) -> Merged:
 def _replace(merged: Merged, key: Any, value: Any, layer: Layer) -> None:
     old = merged.values.get(key)
     if key in schema.NESTED and isinstance(old, Mapping) and isinstance(value, Mapping):
-        merged.dropped.extend(((key, k), merged.origins[(key, k)]) for k in old
-                              if k not in value and (key, k) in merged.origins)
+        merged.dropped.extend(((key, k), merged.origins[(key, k)]) for k, v in old.items()
+                              if k not in value and (key, k) in merged.origins and not _default((key, k), v))
     _forget(merged, (key,))
     merged.values[key] = value
     _record(merged, (key,), value, layer)
