@@ -140,5 +140,15 @@ class Host:
 
     def secrets(self) -> tuple[Secret, ...]:
         found = (self.device_credentials.password, self.sip.password, self.cloud.app_key,
-                 *(v for v in {**self.vars, **self.profile_vars}.values() if isinstance(v, Secret)))
+                 *_secrets_in({**self.vars, **self.profile_vars}))
         return tuple(s for s in found if s is not None)
+
+
+def _secrets_in(value: Any) -> list[Secret]:
+    if isinstance(value, Secret):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _secrets_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _secrets_in(v)]
+    return []

@@ -196,8 +196,19 @@ class _Builder:
         for key, value in values.items():
             name = str(schema.as_text(key))
             if name not in skip:
-                free[name] = _hidden(schema.plain(value)) if schema.secret_named(name) else schema.plain(value)
+                free[name] = _guarded(name, schema.plain(value))
         return free
+
+
+def _guarded(name: str, value: Any) -> Any:
+    """Values under a key named like a password (at any depth) become Secrets."""
+    if schema.secret_named(name):
+        return _hidden(value)
+    if isinstance(value, dict):
+        return {k: _guarded(str(k), v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_guarded(name, v) for v in value]
+    return value
 
 
 def _hidden(value: Any) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 
 from endpoints import desired
 from endpoints.inventory import schema
-from endpoints.inventory.tree import Forest, Layer, Where
+from endpoints.inventory.tree import Forest, Layer, VarsFile, Where
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Merged:
 def hash_behaviour(forest: Forest) -> str:
     """`replace` (Ansible's default) or `merge`, from `endpoints_hash_behaviour` in all's vars."""
     mode, where = "replace", None
-    alls = [*forest.groups["all"].vars, *(l for f in forest.group_files.get("all", []) for l in f.layers)]
+    alls = [*forest.groups["all"].vars, *_files_of(forest.group_files.get("all", []))]
     for layer in alls:
         if schema.HASH_KEY in layer.values:
             mode, where = layer.values[schema.HASH_KEY], layer.at(schema.HASH_KEY)
@@ -76,13 +76,18 @@ def host_layers(forest: Forest, name: str, groups: list[str]) -> list[Layer]:
     layers = list(forest.groups["all"].vars)
     for group in groups:
         layers.extend(forest.groups[group].vars)
-    layers.extend(l for f in forest.group_files.get("all", []) for l in f.layers)
+    layers.extend(_files_of(forest.group_files.get("all", [])))
     for index in range(len(forest.sources)):
         for group in groups:
-            layers.extend(l for f in forest.group_files.get(group, []) if f.source == index for l in f.layers)
+            layers.extend(_files_of(forest.group_files.get(group, []), index))
     layers.extend(forest.hosts[name].vars)
-    layers.extend(l for f in forest.host_files.get(name, []) for l in f.layers)
+    layers.extend(_files_of(forest.host_files.get(name, [])))
     return layers
+
+
+def _files_of(files: list[VarsFile], source: int | None = None) -> list[Layer]:
+    """The layers of vars files, in order; of one source only when `source` is given."""
+    return [layer for f in files if source is None or f.source == source for layer in f.layers]
 
 
 def _default(key: Key, value: Any) -> bool:

@@ -42,7 +42,8 @@ class Layer:
 
     def at(self, *path: Any) -> Where:
         """Where a (nested) key of this layer is written."""
-        where, node = self.where, self.values
+        where: Where = self.where
+        node: Any = self.values
         for part in path:
             line = node.key_lines.get(part) if isinstance(node, LineMap) else None
             if isinstance(node, LineList) and isinstance(part, int) and part < len(node.item_lines):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from endpoints import yamlfile
@@ -79,7 +80,7 @@ def _layer(path: Path, base: Path, budget: Budget, host: bool) -> list[Layer]:
     return [layer]
 
 
-def _warn_unknown(folder: Path, names: dict[str, object]) -> None:
+def _warn_unknown(folder: Path, names: Mapping[str, object]) -> None:
     """A vars file for a group or host the inventory lacks is read by nobody: say so, once."""
     if not folder.is_dir():
         return

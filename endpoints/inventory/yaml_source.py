@@ -47,7 +47,7 @@ class _Reader:
         return key
 
     def group(self, name: str, body: Any, where: Where) -> None:
-        group = self.forest.group(name, where)
+        self.forest.group(name, where)
         if body is None:
             return
         if not isinstance(body, LineMap):
