@@ -284,3 +284,17 @@ def test_a_bad_range_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "inv.yaml", "all:\n  hosts:\n    ok:\n    room-[5:1]:\n")
     error = error_of(path)
     assert (error.line, error.key) == (4, "all.hosts.room-[5:1]") and "begins after its end" in str(error)
+
+
+def test_the_readme_ini_example_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Inventory"):readme.index("## Commands")]
+    ini = section.split("```ini\n")[1].split("```")[0]
+    sip = section.split("INI cannot nest")[1].split("```yaml\n")[1].split("```")[0]
+    write(tmp_path, "host_vars/room-a101.yml", sip)
+    inventory = load_inventory(write(tmp_path, "hosts", ini))
+    assert list(inventory.hosts) == ["lobby", "room-a101", "room-a102", "room-a103", "room-a201"]
+    assert inventory.groups["campus"] == {"room-a101", "room-a102", "room-a103", "room-a201"}
+    a101, a201 = inventory.hosts["room-a101"], inventory.hosts["room-a201"]
+    assert a101.sip.number == "+99111612345" and a101.vars["location"] == "Building A"
+    assert (a201.address, a201.port("https", 443)) == ("10.20.2.1", 8443)
