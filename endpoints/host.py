@@ -106,11 +106,14 @@ class Host:
     vars: dict[str, Any] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # dotted key -> file:line
 
-    def port(self, protocol: str, default: int) -> int:
-        """`ports.<protocol>`, else `ansible_port` when it is the protocol of this room's transport."""
+    def port(self, protocol: str, default: int, transport: str | None = None) -> int:
+        """`ports.<protocol>`, else `ansible_port` when it is the protocol of this room's transport.
+
+        `transport` is the one in use when the inventory names none (the profile's first choice)."""
         if protocol in self.ports:
             return self.ports[protocol]
-        if self.ansible_port is not None and self.transport and PROTOCOL_OF.get(self.transport) == protocol:
+        used = self.transport or transport
+        if self.ansible_port is not None and used and PROTOCOL_OF.get(used) == protocol:
             return self.ansible_port
         return default
 

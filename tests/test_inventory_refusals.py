@@ -253,3 +253,10 @@ def test_binary_and_non_utf8_inventories_name_the_line(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not UTF-8 text") as caught:
         load_inventory(path)
     assert caught.value.line == 3
+
+
+def test_ansible_port_without_a_transport_applies_to_the_one_in_use(tmp_path: Path) -> None:
+    host = one_host(tmp_path, "model: SX20\nansible_port: 2222")
+    assert host.port("ssh", 22) == 22  # which transport is not known yet
+    assert host.port("ssh", 22, transport="ssh") == 2222
+    assert host.port("https", 443, transport="ssh") == 443
