@@ -18,7 +18,7 @@ from endpoints import support, yamlfile
 from endpoints.desired import DesiredSip
 from endpoints.drivers.base import Identity, Registration, RegistrationState
 from endpoints.errors import InputError, Unsupported
-from endpoints.host import Host
+from endpoints.host import Host, Refused
 from endpoints.secrets import Secret
 from endpoints.validation import input_error, unknown_key
 
@@ -192,7 +192,7 @@ def template_context(desired: DesiredSip, host: Host) -> dict[str, Any]:
     }
     context: dict[str, Any] = {f"sip.{k}": v for k, v in sip.items()}
     context.update({"host.name": host.name, "host.address": host.address, "host.serial": host.serial or ""})
-    context.update({f"vars.{k}": v for k, v in host.profile_vars.items()})
+    context.update({f"vars.{k}": v for k, v in host.template_vars().items()})  # free vars < profile_vars
     return context
 
 
@@ -203,6 +203,8 @@ def fill(setting: Setting, context: dict[str, Any]) -> str | Secret:
             what = "SIP password (sip.password)" if name == "sip.password" else f"{{{name}}}"
             raise InputError(f"no value for {what}, needed by setting {setting.setting!r}",
                              file=setting.source, key=name)
+        if isinstance(context[name], Refused):  # Jinja or a vault in the inventory: never sent
+            raise context[name].error(f"setting {setting.setting!r}")
     if setting.secret:
         value = context[names[0]] if names and setting.value == f"{{{names[0]}}}" else None
         if not isinstance(value, Secret):
