@@ -140,8 +140,11 @@ def run_rooms(hosts: Sequence[Host], prepared: dict[str, DesiredSip | None], pro
 
 def prepare(hosts: Sequence[Host], profiles: ProfileSet, spec: TaskSpec, options: Options) -> dict[str, DesiredSip | None]:
     """Every room's input, checked before any device is touched; raises InputError."""
+    from endpoints.inventory import check_drivable
+
     prepared: dict[str, DesiredSip | None] = {}
     for host in hosts:
+        check_drivable(host)
         _check_login(host, spec)
         desired = None
         if spec.sip:
@@ -173,8 +176,8 @@ def _resolve(host: Host, secret: Secret | None, key: str) -> None:
         return
     try:
         secret.reveal()
-    except SecretError as exc:
-        raise InputError(str(exc), file=host.origin(key), key=key) from None
+    except SecretError:
+        raise  # it names the file, the line and the key where the secret is written
 
 
 def _check_rendered(host: Host, desired: DesiredSip, profiles: ProfileSet) -> None:

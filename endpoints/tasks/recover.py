@@ -21,6 +21,7 @@ from endpoints.errors import (
     HostKeyChanged,
     SettingRefused,
     TLSVerifyFailed,
+    Unreachable,
 )
 from endpoints.host import Credentials
 from endpoints.secrets import Secret
