@@ -73,9 +73,12 @@ all:
 """
 
 
-def test_mappings_replace_as_in_ansible(tmp_path: Path) -> None:
+REPLACE = ("    profile: from-all\n", "    profile: from-all\n    endpoints_hash_behaviour: replace\n")
+
+
+def test_mappings_replace_as_in_ansible_when_asked(tmp_path: Path) -> None:
     """Ansible's hash_behaviour=replace: the most specific `sip:` is taken whole."""
-    hosts = load(tmp_path, NESTED).hosts
+    hosts = load(tmp_path, NESTED.replace(*REPLACE)).hosts
     a101 = hosts["room-a101"]
     assert a101.profile == "from-all"
     assert a101.serial == "parent"
@@ -91,15 +94,14 @@ def test_mappings_replace_as_in_ansible(tmp_path: Path) -> None:
 
 def test_replaced_group_keys_are_reported_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
-        load(tmp_path, NESTED)
+        load(tmp_path, NESTED.replace(*REPLACE))
     warnings = [r.getMessage() for r in caplog.records if "replaces" in r.getMessage()]
     assert len(warnings) == 1
-    assert "room-a101" in warnings[0] and "sip.domain" in warnings[0] and "endpoints_hash_behaviour: merge" in warnings[0]
+    assert "room-a101" in warnings[0] and "sip.domain" in warnings[0] and "endpoints_hash_behaviour" in warnings[0]
 
 
-def test_deep_merge_all_parent_child_host_when_asked(tmp_path: Path) -> None:
-    hosts = load(tmp_path, NESTED.replace("    profile: from-all\n",
-                                          "    profile: from-all\n    endpoints_hash_behaviour: merge\n")).hosts
+def test_deep_merge_all_parent_child_host_by_default(tmp_path: Path) -> None:
+    hosts = load(tmp_path, NESTED).hosts
     a101 = hosts["room-a101"]
     assert a101.profile == "from-all"
     assert a101.serial == "parent"
@@ -115,8 +117,8 @@ def test_deep_merge_all_parent_child_host_when_asked(tmp_path: Path) -> None:
     assert hosts["lobby"].sip.display_name == "all"
     assert hosts["lobby"].sip.proxy == "all-proxy:5061"
     assert "endpoints_hash_behaviour" not in a101.vars
-    assert a101.origin("sip.domain") == f"{tmp_path / 'inventory.yaml'}:6"
-    assert a101.origin("sip.display_name") == f"{tmp_path / 'inventory.yaml'}:15"
+    assert a101.origin("sip.domain") == f"{tmp_path / 'inventory.yaml'}:5"
+    assert a101.origin("sip.display_name") == f"{tmp_path / 'inventory.yaml'}:14"
 
 
 @pytest.mark.parametrize(("where", "message"), [
@@ -170,7 +172,7 @@ def test_host_in_several_groups_and_group_under_several_parents(tmp_path: Path) 
     room1 = inventory.hosts["room-1"]
     assert room1.address == "10.0.0.1"
     assert room1.model == "SX20"
-    assert (room1.sip.proxy, room1.sip.registrar, room1.sip.number) == (None, None, "1001")  # the host's sip
+    assert (room1.sip.proxy, room1.sip.registrar, room1.sip.number) == ("cisco-proxy", "lab-reg", "1001")  # deep
     assert room1.groups == ("lab", "cisco", "bldg-b", "bldg-a")  # depth, then name, most specific first
     assert inventory.groups["lab"] == {"room-1", "room-2", "room-3"}
     assert inventory.groups["bldg-a"] == inventory.groups["bldg-b"] == {"room-1", "room-2", "room-3"}
@@ -221,7 +223,7 @@ def test_duplicate_host_definitions_merge(tmp_path: Path) -> None:
         """,
     )
     room = inventory.hosts["room"]
-    assert (room.sip.number, room.sip.domain, room.serial) == (None, "b.example", "S1")  # later entry's sip
+    assert (room.sip.number, room.sip.domain, room.serial) == ("1", "b.example", "S1")  # both entries' sip, merged
     assert room.address == "10.0.0.1"
     assert room.source == f"{inventory.path}:3"
 

@@ -23,13 +23,17 @@ from endpoints.inventory.schema import CONNECTION_KEYS, HASH_KEY, TOOL_KEYS
 from endpoints.secrets import Secret
 
 HERE = Path(__file__).parent / "inventories"
+# The tool merges mappings deep (the contract) unless an inventory says `replace`: the same
+# files through ansible-inventory with the matching hash_behaviour must give the same hosts.
+MERGE = {"ANSIBLE_HASH_BEHAVIOUR": "merge"}
 CASES = {
-    "yaml-nested-groups": (["yaml_campus/inventory.yml"], {}),
-    "ini-vars-children-ranges": (["ini_site/hosts.ini"], {}),
-    "folder-with-vars-files-and-folders": (["folder_site"], {}),
-    "two-sources-yaml-and-ini": (["two_sources/base/inventory.yaml", "two_sources/overlay/hosts"], {}),
-    "host-ranges-and-ports": (["ranges/inventory.yaml"], {}),
-    "deep-merge-switch": (["merge_switch/inventory.yaml"], {"ANSIBLE_HASH_BEHAVIOUR": "merge"}),
+    "yaml-nested-groups": (["yaml_campus/inventory.yml"], MERGE),
+    "ini-vars-children-ranges": (["ini_site/hosts.ini"], MERGE),
+    "folder-with-vars-files-and-folders": (["folder_site"], MERGE),
+    "two-sources-yaml-and-ini": (["two_sources/base/inventory.yaml", "two_sources/overlay/hosts"], MERGE),
+    "host-ranges-and-ports": (["ranges/inventory.yaml"], MERGE),
+    "deep-merge": (["merge_switch/inventory.yaml"], MERGE),
+    "ansible-replace-switch": (["replace_switch/inventory.yml"], {}),
 }
 ANSIBLE_INTERNAL = {"inventory_file", "inventory_dir", HASH_KEY}
 

@@ -8,9 +8,11 @@ Lowest to highest, as Ansible's default `VARIABLE_PRECEDENCE`:
 4. the host's groups' `group_vars/` files: source by source, each in the order of 2;
 5. the host's own entries in inventory sources, in reading order;
 6. its `host_vars/` files, in source order.
-A later layer *replaces* a key's value whole, mappings too (Ansible's `hash_behaviour=replace`):
-a host's `sip:` replaces its group's `sip:`. With `endpoints_hash_behaviour: merge` in `all`'s
-vars, mappings merge key by key instead (Ansible's `merge`); lists are always replaced.
+Mappings merge key by key (the contract's deep merge, Ansible's `hash_behaviour=merge`): a
+group's `sip: {proxy: ...}` and a host's `sip: {number: ...}` make one account, as a rollout
+inventory means them (a proxy silently lost to a host's `sip:` would send the room to the
+wrong server). With `endpoints_hash_behaviour: replace` in `all`'s vars, a later layer
+replaces a mapping whole, as Ansible's default does; lists are always replaced.
 """
 from __future__ import annotations
 
@@ -52,8 +54,9 @@ class Merged:
 
 
 def hash_behaviour(forest: Forest) -> str:
-    """`replace` (Ansible's default) or `merge`, from `endpoints_hash_behaviour` in all's vars."""
-    mode, where = "replace", None
+    """`merge` (the default: the contract's deep merge) or `replace` (Ansible's default), from
+    `endpoints_hash_behaviour` in all's vars."""
+    mode, where = "merge", None
     alls = [*forest.groups["all"].vars, *_files_of(forest.group_files.get("all", []))]
     for layer in alls:
         if schema.HASH_KEY in layer.values:
@@ -163,5 +166,6 @@ def warn_dropped(dropped: dict[str, list[tuple[Key, Origin]]]) -> None:
     others = f" and {len(dropped) - 1} more rooms" if len(dropped) > 1 else ""
     log.warning("host '%s'%s: a host's or child group's mapping replaces its group's whole, as in Ansible "
                 "(hash_behaviour=replace), so these keys written for the group do not apply: %s. To merge "
-                "mappings key by key, set %s: merge in all's vars", name, others, keys, schema.HASH_KEY)
+                "mappings key by key (the default), drop %s: replace from all's vars", name, others, keys,
+                schema.HASH_KEY)
 
