@@ -312,7 +312,9 @@ def service_verdicts(run: RunResult, hosts: Sequence[Host], out: Console) -> Non
                         service_advice(device, answer, number))
             for line in output.room_lines(result, diff=False, facts=False)[:1] + [f"    advice: {result.advice}"]:
                 out.print(line, highlight=False)
-    out.print(f"[dim]the meeting service was asked in {requests} request(s)[/]", highlight=False)
+    seen = sum(1 for r in run.hosts.values() if r.service and r.service["state"] == "registered")
+    out.print(f"the meeting service sees {seen} of {output.rooms(len(run.hosts))} registered "
+              f"[dim](asked in {requests} request(s))[/]", highlight=False)
 
 
 def _device_registered(run: RunResult, numbers: dict[str, str], number: str) -> bool:
