@@ -49,7 +49,8 @@ class RegistrationModel(_Strict):
 class NetworkModel(_Strict):
     """Where the room's own API tells of its network, for `doctor` (read only)."""
 
-    dns_servers: list[str] = []  # configuration paths, one per DNS server slot
+    dns_servers: list[str] = []  # paths, one per DNS server slot
+    dns_source: Literal["status", "configuration"] = "configuration"  # where those paths are read
     clock: str | None = None  # status path of the device's clock
     proxy_status: str | None = None  # status path of the device's word on its SIP proxy
     proxy_address: str | None = None  # status path of the proxy that status speaks of
@@ -115,6 +116,7 @@ class RegistrationSpec:
 @dataclass(frozen=True)
 class NetworkSpec:
     dns_servers: tuple[str, ...] = ()
+    dns_source: str = "configuration"
     clock: str | None = None
     proxy_status: str | None = None
     proxy_address: str | None = None
@@ -123,7 +125,8 @@ class NetworkSpec:
     def for_transport(self, transport: str) -> NetworkSpec:
         """The paths on one transport (an API that does not report a thing gives it as null)."""
         over = self.via.get(transport, {})
-        return NetworkSpec(tuple(over.get("dns_servers", self.dns_servers) or ()), over.get("clock", self.clock),
+        return NetworkSpec(tuple(over.get("dns_servers", self.dns_servers) or ()),
+                           over.get("dns_source", self.dns_source), over.get("clock", self.clock),
                            over.get("proxy_status", self.proxy_status),
                            over.get("proxy_address", self.proxy_address))
 
@@ -338,7 +341,8 @@ def _build(model: ProfileModel, data: Any, file: str, builtin: bool, base: Profi
         builtin=builtin,
         factory_logins=(tuple((f.username, f.password) for f in model.factory_logins)
                         if model.factory_logins is not None else (base.factory_logins if base else ())),
-        network=(NetworkSpec(tuple(model.network.dns_servers), model.network.clock, model.network.proxy_status,
+        network=(NetworkSpec(tuple(model.network.dns_servers), model.network.dns_source, model.network.clock,
+                             model.network.proxy_status,
                              model.network.proxy_address, dict(model.network.via))
                  if model.network is not None else (base.network if base else NetworkSpec())),
     )
