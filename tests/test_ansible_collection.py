@@ -311,13 +311,15 @@ def test_an_unreachable_room_ends_as_an_unreachable_host(built: tuple[Path, Path
 def test_bad_options_name_the_option_and_touch_nothing(built: tuple[Path, Path], tmp_path: Path) -> None:
     bare = tmp_path / "bare"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True, timeout=120)
-    base = {"address": "127.0.0.1", "transport": "http", "ports": {"http": free_port()}}
-    hosts = {
+    base: dict[str, Any] = {"address": "127.0.0.1", "transport": "http", "ports": {"http": free_port()}}
+    hosts: dict[str, dict[str, Any]] = {
         "room-typo": {**base, "model": "SX21", "sip": {"number": "+99111600001"}},
         "room-udp": {**base, "model": "SX20", "sip": {"number": "+99111600002", "transport": "udp"}},
         "room-ssh": {**base, "model": "SX20", "sip": {"number": "+99111600003"}, "ansible_connection": "ssh"},
         "room-bare": {**base, "model": "SX20", "sip": {"number": "+99111600004"},
                       "ansible_python_interpreter": str(bare / "bin" / "python")},
+        "room-ca": {**base, "model": "SX20", "sip": {"number": "+99111600005"}, "tls_verify": "no-such-ca.pem"},
+        "room-wait": {**base, "model": "SX20", "sip": {"number": "+99111600006"}, "endpoints_verify_timeout": 0},
     }
     playbook = playbook_for(tmp_path / "play", built[1], hosts, device_password="admin-password-never-used",
                             sip_passwords={name: f"sip-password-never-used-{name}" for name in hosts})
@@ -329,6 +331,10 @@ def test_bad_options_name_the_option_and_touch_nothing(built: tuple[Path, Path],
     assert msg["room-udp"].startswith("option 'sip.transport':") and "udp" in msg["room-udp"], msg
     assert "connection: local" in msg["room-ssh"], msg
     assert "endpoints-sip" in msg["room-bare"], msg
+    # a relative path is relative to the playbook's folder (as Ansible runs local modules), not to the
+    # module's private folder
+    assert msg["room-ca"].startswith(f"option 'tls_verify': CA bundle {EXAMPLES / 'no-such-ca.pem'} not found"), msg
+    assert msg["room-wait"] == "option 'verify_timeout': must be a number of seconds above 0", msg
     assert "endpoints-room-" not in run.output, "the module's private folder leaked into a message"
 
 
@@ -354,5 +360,10 @@ def test_the_galaxy_build_holds_the_modules_and_their_documentation_parses(
         assert option in room, option
     assert room["sip"]["suboptions"]["password"]["type"] == "raw"
     assert "endpoints_room" in json.dumps(docs["endpoints.sip.facts"]["return"])
+    listed = subprocess.run([tool("ansible-inventory"), "-i", str(EXAMPLES / "inventory"), "--list"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert "[WARNING]" not in listed.stderr, listed.stderr
+    assert len(json.loads(listed.stdout)["_meta"]["hostvars"]) == 3  # the example inventory's rooms
     requirements = (COLLECTION / "requirements.txt").read_text(encoding="utf-8")
     assert re.search(r"^endpoints-sip\b", requirements, re.M), requirements

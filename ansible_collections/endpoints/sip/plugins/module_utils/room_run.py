@@ -122,7 +122,8 @@ def room_host(params: Mapping[str, Any], tmpdir: str | None = None) -> Iterator[
 
 def _written(key: str, value: Any, folder: Path) -> Any:
     """One option as the inventory file holds it: no unset sub-options, secrets in files,
-    relative paths made absolute (relative to the playbook's working directory)."""
+    relative paths made absolute: relative to the module's working directory, which Ansible
+    sets to the task's playbook (or role) directory for a local module."""
     if isinstance(value, Mapping) and key in ("ports", "device_credentials", "sip"):
         kept = {k: v for k, v in value.items() if v is not None}
         if "password" in kept:
@@ -175,10 +176,14 @@ def option_words(error: InputError, name: str, folder: Path) -> str:
 # --- one run -------------------------------------------------------------------------------
 
 def options_for(command: str, params: Mapping[str, Any], check: bool) -> Options:
-    return Options(command=command, check=check, verify=bool(params.get("verify", True)),
-                   verify_timeout=float(params.get("verify_timeout") or 120.0), forks=1,
-                   force_password=bool(params.get("force_password", False)),
-                   timeout=float(params.get("timeout") or 10.0))
+    """The run's options, as the command line's defaults would give them (one room: one fork)."""
+    given = {key: params[key] for key in ("verify", "verify_timeout", "force_password", "timeout")
+             if params.get(key) is not None}
+    options = Options(command=command, check=check, forks=1, **given)
+    for key in ("verify_timeout", "timeout"):
+        if getattr(options, key) <= 0:
+            raise OptionError(f"option '{key}': must be a number of seconds above 0")
+    return options
 
 
 def run_room(host: Host, options: Options, params: Mapping[str, Any], warn: Any) -> HostResult:
@@ -252,13 +257,16 @@ def _captured_warnings(host: Host, warn: Any) -> Iterator[None]:
     handler = _Collect()
     handler.addFilter(app.RedactingFilter([host]))
     root.addHandler(handler)
-    level = root.level
+    level, library = root.level, logging.getLogger("paramiko")
+    library_level = library.level
     root.setLevel(logging.WARNING)
+    library.setLevel(logging.CRITICAL + 1)  # its tracebacks of a broken handshake: the room's error says it
     try:
         yield
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+        library.setLevel(library_level)
         for line in handler.lines:
             warn(line)
 

@@ -155,6 +155,7 @@ msg:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
 from ansible_collections.endpoints.sip.plugins.module_utils.room_run import (
     CONNECTION_SPEC,
     DISTRIBUTION,

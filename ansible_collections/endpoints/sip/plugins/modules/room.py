@@ -41,7 +41,7 @@ notes:
   - Quote SIP numbers in YAML, V("+99111612345"); YAML reads a bare C(+99111612345) as an integer, which
     loses its C(+).
   - 'Relative paths (O(known_hosts), a CA bundle in O(tls_verify), C({file: PATH}) secrets) are relative to
-    the directory C(ansible-playbook) runs in.'
+    the directory of the playbook (or role) the task is in, where Ansible runs a local module.'
 attributes:
   check_mode:
     support: full
@@ -310,6 +310,7 @@ diff:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
 from ansible_collections.endpoints.sip.plugins.module_utils.room_run import (
     DISTRIBUTION,
     ENDPOINTS_IMPORT_ERROR,
