@@ -23,7 +23,7 @@ test: install
 
 lint: install
 	$(BIN)/python -m pip install --quiet ruff mypy
-	$(BIN)/ruff check endpoints tests benchmarks
+	$(BIN)/ruff check endpoints tests benchmarks ansible_collections
 
 bench: install
 	$(BIN)/python benchmarks/rollout.py
