@@ -26,7 +26,7 @@ test: install
 	$(BIN)/python -m pytest -q -n 2
 
 lint: install
-	$(BIN)/ruff check endpoints tests benchmarks
+	$(BIN)/ruff check endpoints tests benchmarks ansible_collections
 	$(BIN)/python -m mypy endpoints
 
 bench: install

@@ -4,6 +4,11 @@ The meeting service locks a number for 15 to 30 minutes after repeated failed
 registrations. Before sending a password again to a room whose last attempt with that
 same password was refused, the engine asks here. Passwords are never stored: only a
 keyed fingerprint (HMAC with a random key kept beside the file, mode 0600).
+
+Several processes may share one state folder at once (Ansible runs one module process per
+room, two operators run the tool side by side): each save merges with what is on disk
+under a file lock, so no process's attempts overwrite another's, and the key is created
+once, whole, whichever process comes first.
 """
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,26 +83,71 @@ class History:
     def _load(self) -> None:
         assert self.folder is not None
         self.folder.mkdir(parents=True, exist_ok=True)
-        key_file = self.folder / "history.key"
-        if not key_file.exists():
-            key_file.write_bytes(secrets.token_bytes(32))
-            os.chmod(key_file, 0o600)
-        self._key = key_file.read_bytes()
-        try:
-            data = json.loads((self.folder / "history.json").read_text(encoding="utf-8"))
-            self._attempts = {n: [Attempt(**a) for a in items] for n, items in data.items()}
-        except (FileNotFoundError, ValueError, TypeError):
-            self._attempts = {}
+        self._key = _key(self.folder)
+        self._attempts = _read(self.folder / "history.json")
 
     def _save(self) -> None:
         self._saved_at, self._dirty = time.monotonic(), False
         if self.folder is None:
             return
         path = self.folder / "history.json"
-        temp = path.with_suffix(".tmp")
-        temp.write_text(json.dumps({n: [asdict(a) for a in items] for n, items in self._attempts.items()}),
-                        encoding="utf-8")
-        os.replace(temp, path)
+        with _locked(self.folder / "history.lock"):
+            self._attempts = _union(_read(path), self._attempts)  # what other processes saved meanwhile
+            temp = path.with_name(f"history.{os.getpid()}.tmp")
+            temp.write_text(json.dumps({n: [asdict(a) for a in items] for n, items in self._attempts.items()}),
+                            encoding="utf-8")
+            os.replace(temp, path)
+
+
+def _read(path: Path) -> dict[str, list[Attempt]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {n: [Attempt(**a) for a in items] for n, items in data.items()}
+    except (FileNotFoundError, ValueError, TypeError):
+        return {}
+
+
+def _union(saved: dict[str, list[Attempt]], ours: dict[str, list[Attempt]]) -> dict[str, list[Attempt]]:
+    """Both processes' attempts, per number in time order, trimmed as `record` trims."""
+    merged: dict[str, list[Attempt]] = {}
+    for number in {*saved, *ours}:
+        attempts = sorted(set(saved.get(number, [])) | set(ours.get(number, [])), key=lambda a: a.when)
+        newest = attempts[-1].when
+        merged[number] = [a for a in attempts if newest - a.when < LOCK_WINDOW][-10:]
+    return merged
+
+
+def _key(folder: Path) -> bytes:
+    """The folder's HMAC key; made once, whole (linked into place), by whichever process is first."""
+    path = folder / "history.key"
+    if not path.exists():
+        temp = folder / f"history.key.{os.getpid()}.{threading.get_ident()}.tmp"
+        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            temp.unlink()
+    return path.read_bytes()
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (POSIX flock); nothing where there is none."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class HistoryProcessor(Processor):
