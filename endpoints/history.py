@@ -19,13 +19,13 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from endpoints.core.processor import Processor
+from endpoints.locking import locked, replace_whole
 
 if TYPE_CHECKING:
     from endpoints.core.room import Room
@@ -91,12 +91,9 @@ class History:
         if self.folder is None:
             return
         path = self.folder / "history.json"
-        with _locked(self.folder / "history.lock"):
+        with locked(self.folder / "history.lock"):
             self._attempts = _union(_read(path), self._attempts)  # what other processes saved meanwhile
-            temp = path.with_name(f"history.{os.getpid()}.tmp")
-            temp.write_text(json.dumps({n: [asdict(a) for a in items] for n, items in self._attempts.items()}),
-                            encoding="utf-8")
-            os.replace(temp, path)
+            replace_whole(path, json.dumps({n: [asdict(a) for a in items] for n, items in self._attempts.items()}))
 
 
 def _read(path: Path) -> dict[str, list[Attempt]]:
@@ -132,22 +129,6 @@ def _key(folder: Path) -> bytes:
         finally:
             temp.unlink()
     return path.read_bytes()
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes (POSIX flock); nothing where there is none."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class HistoryProcessor(Processor):
