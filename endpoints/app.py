@@ -27,13 +27,12 @@ from rich.console import Console
 from endpoints import output
 from endpoints.channel import control_character
 from endpoints.core.options import Options
-from endpoints.core.processor import Processor, Processors
+from endpoints.core.processor import HistoryProcessor, Processor, Processors
 from endpoints.core.room import Room
 from endpoints.core.runner import Runner
 from endpoints.desired import DesiredSip, desired_state
 from endpoints.errors import InputError
 from endpoints.events import EventLog, EventLogProcessor, new_run_folder
-from endpoints.history import HistoryProcessor
 from endpoints.host import Host
 from endpoints.profiles import TEMPLATE, ProfileSet, template_context
 from endpoints.results import RunResult

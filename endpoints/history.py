@@ -19,17 +19,10 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from endpoints.core.processor import Processor
 from endpoints.locking import locked, replace_whole
-
-if TYPE_CHECKING:
-    from endpoints.core.room import Room
-    from endpoints.results import RunResult
 
 LOCK_WINDOW = 30 * 60.0  # the service's lock lasts 15 to 30 minutes
 
@@ -129,18 +122,3 @@ def _key(folder: Path) -> bytes:
         finally:
             temp.unlink()
     return path.read_bytes()
-
-
-class HistoryProcessor(Processor):
-    """Records every registration attempt a run caused (a password sent), as it is judged."""
-
-    def __init__(self, history: History) -> None:
-        self.history = history
-
-    def room_event(self, room: Room, event: str, fields: Mapping[str, Any]) -> None:
-        if event == "attempt":
-            self.history.record(str(fields["number"]), Attempt(time.time(), room.fingerprint(),
-                                                               bool(fields["registered"]), str(fields["reason"])))
-
-    def run_done(self, run: RunResult) -> None:
-        self.history.flush()

@@ -32,7 +32,7 @@ try:
     from endpoints.core.options import Options
     from endpoints.core.processor import Processor, Processors
     from endpoints.errors import InputError
-    from endpoints.history import HistoryProcessor
+    from endpoints.core.processor import HistoryProcessor
     from endpoints.host import Host
     from endpoints.inventory import load_inventory
     from endpoints.profiles import ProfileSet
