@@ -286,3 +286,15 @@ def test_rooms_never_reached_by_an_interrupted_run_are_skipped(make_lab: Any, tm
     assert all(h["status"] == "failed" for h in data["hosts"].values() if h["status"] != "skipped"
                and h["error"]), data["hosts"]
     assert process.returncode == 2, output
+
+
+# --- 11. input that slipped through ------------------------------------------------------------
+
+@pytest.mark.parametrize("option", [("--timeout", "0"), ("--timeout", "-1"), ("--verify-timeout", "-5"),
+                                    ("--verify-timeout", "0")])
+def test_a_timeout_must_be_positive(tmp_path: Path, option: tuple[str, str]) -> None:
+    inventory = tmp_path / "i.yaml"
+    inventory.write_text("all:\n  hosts:\n    r: {address: 127.0.0.1, model: SX20}\n")
+    result = cli("apply", "-i", str(inventory), *option, "--run-dir", str(tmp_path / "runs"))
+    assert result.exit_code == 1 and option[0] in result.output
+    assert not (tmp_path / "runs").exists()
