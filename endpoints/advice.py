@@ -94,7 +94,7 @@ def for_error(error: DeviceError, *, where: str) -> str:
                 "`endpoints trust` for this room, compare the fingerprint, then `endpoints trust --accept` "
                 "(or give the CA bundle that signed it in tls_verify).")
     if isinstance(error, SettingRefused):
-        if "permission denied" in error.reason.casefold():
+        if error.in_wizard:
             return WIZARD
         return (f"The device refused {error.path!r} ({error.reason}): check the value in the profile and that "
                 "this firmware supports the setting.")

@@ -27,13 +27,12 @@ from rich.console import Console
 from endpoints import output
 from endpoints.channel import control_character
 from endpoints.core.options import Options
-from endpoints.core.processor import Processor, Processors
+from endpoints.core.processor import HistoryProcessor, Processor, Processors
 from endpoints.core.room import Room
 from endpoints.core.runner import Runner
 from endpoints.desired import DesiredSip, desired_state
 from endpoints.errors import InputError
 from endpoints.events import EventLog, EventLogProcessor, new_run_folder
-from endpoints.history import HistoryProcessor
 from endpoints.host import Host
 from endpoints.profiles import TEMPLATE, ProfileSet, template_context
 from endpoints.results import RunResult
@@ -140,8 +139,11 @@ def run_rooms(hosts: Sequence[Host], prepared: dict[str, DesiredSip | None], pro
 
 def prepare(hosts: Sequence[Host], profiles: ProfileSet, spec: TaskSpec, options: Options) -> dict[str, DesiredSip | None]:
     """Every room's input, checked before any device is touched; raises InputError."""
+    from endpoints.inventory import check_drivable
+
     prepared: dict[str, DesiredSip | None] = {}
     for host in hosts:
+        check_drivable(host)
         _check_login(host, spec)
         desired = None
         if spec.sip:
@@ -173,8 +175,8 @@ def _resolve(host: Host, secret: Secret | None, key: str) -> None:
         return
     try:
         secret.reveal()
-    except SecretError as exc:
-        raise InputError(str(exc), file=host.origin(key), key=key) from None
+    except SecretError:
+        raise  # it names the file, the line and the key where the secret is written
 
 
 def _check_rendered(host: Host, desired: DesiredSip, profiles: ProfileSet) -> None:
@@ -309,7 +311,9 @@ def service_verdicts(run: RunResult, hosts: Sequence[Host], out: Console) -> Non
                         service_advice(device, answer, number))
             for line in output.room_lines(result, diff=False, facts=False)[:1] + [f"    advice: {result.advice}"]:
                 out.print(line, highlight=False)
-    out.print(f"[dim]the meeting service was asked in {requests} request(s)[/]", highlight=False)
+    seen = sum(1 for r in run.hosts.values() if r.service and r.service["state"] == "registered")
+    out.print(f"the meeting service sees {seen} of {output.rooms(len(run.hosts))} registered "
+              f"[dim](asked in {requests} request(s))[/]", highlight=False)
 
 
 def _device_registered(run: RunResult, numbers: dict[str, str], number: str) -> bool:

@@ -45,15 +45,17 @@ def _story(console: Console, lab: Lab, folder: Path) -> int:
     inventory = lab.inventory_path
     console.print(f"inventory: {inventory}\n")
 
-    def run(options: Options, *, diff: bool = False) -> RunResult:
-        request = app.Request(options, (inventory,), run_dir=folder / "runs", state_dir=folder / "state", diff=diff)
+    def run(options: Options, *, diff: bool = False, html: Path | None = None) -> RunResult:
+        request = app.Request(options, (inventory,), run_dir=folder / "runs", state_dir=folder / "state", diff=diff,
+                              html=html)
         return app.execute(request, console)
 
     console.rule("1. endpoints plan: what would change (nothing is written)")
     run(Options("plan"))
 
     console.rule("2. endpoints apply: write what differs, then prove registration")
-    first = run(Options("apply", verify_timeout=30, forks=10), diff=True)
+    page = folder / "apply.html" if keep_files(folder) else None
+    first = run(Options("apply", verify_timeout=30, forks=10), diff=True, html=page)
 
     console.rule("3. endpoints apply again: every room ok, nothing written, nobody re-registers")
     writes, attempts = _counts(lab)
@@ -61,7 +63,21 @@ def _story(console: Console, lab: Lab, folder: Path) -> int:
     writes_after, attempts_after = _counts(lab)
     console.print(f"the simulated rooms saw {writes_after - writes} writes and "
                   f"{attempts_after - attempts} registration attempts during the second apply")
-    return _verdict(console, first, second, writes_after - writes, attempts_after - attempts)
+
+    console.rule("4. endpoints verify --cloud: the meeting service's own word on every number")
+    service = run(Options("verify", verify_timeout=30, cloud=True))
+    if page:
+        console.print(f"the apply's report as a page: {page}")
+    code = _verdict(console, first, second, writes_after - writes, attempts_after - attempts)
+    seen = {name for name, r in service.hosts.items() if r.service and r.service["state"] == "registered"}
+    if code == 0 and seen != set(service.hosts) - {WRONG}:
+        console.print(f"[red]demo: the service did not see {sorted(set(service.hosts) - {WRONG} - seen)}[/]")
+        return 1
+    return code
+
+
+def keep_files(folder: Path) -> bool:
+    return not folder.name.startswith("endpoints-demo-")
 
 
 def _counts(lab: Lab) -> tuple[int, int]:

@@ -85,14 +85,17 @@ class ProtocolError(DeviceError):
 
 
 class SettingRefused(DeviceError):
-    """The device refused to set one setting; names the path and the device's reason.
+    """The device refused to set one setting; names the path and the device's reason."""
 
-    `written` lists the paths of the same write that the device had already taken, in
-    order, so that the caller can put them back (`Driver.rollback`)."""
-
-    def __init__(self, path: str, reason: str, *, written: tuple[str, ...] = ()) -> None:
+    def __init__(self, path: str, reason: str) -> None:
         super().__init__(f"device refused '{path}': {reason}")
-        self.path, self.reason, self.written = path, reason, written
+        self.path, self.reason = path, reason
+
+    @property
+    def in_wizard(self) -> bool:
+        """A Polycom still in its first-boot wizard refuses writes: `error: Permission Denied`
+        on the line API, `PERMISSION_DENIED` over REST."""
+        return "permission denied" in self.reason.casefold().replace("_", " ")
 
 
 class Unsupported(DeviceError):

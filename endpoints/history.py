@@ -4,6 +4,11 @@ The meeting service locks a number for 15 to 30 minutes after repeated failed
 registrations. Before sending a password again to a room whose last attempt with that
 same password was refused, the engine asks here. Passwords are never stored: only a
 keyed fingerprint (HMAC with a random key kept beside the file, mode 0600).
+
+Several processes may share one state folder at once (Ansible runs one module process per
+room, two operators run the tool side by side): each save merges with what is on disk
+under a file lock, so no process's attempts overwrite another's, and the key is created
+once, whole, whichever process comes first.
 """
 from __future__ import annotations
 
@@ -14,16 +19,10 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from endpoints.core.processor import Processor
-
-if TYPE_CHECKING:
-    from endpoints.core.room import Room
-    from endpoints.results import RunResult
+from endpoints.locking import locked, replace_whole
 
 LOCK_WINDOW = 30 * 60.0  # the service's lock lasts 15 to 30 minutes
 
@@ -77,38 +76,49 @@ class History:
     def _load(self) -> None:
         assert self.folder is not None
         self.folder.mkdir(parents=True, exist_ok=True)
-        key_file = self.folder / "history.key"
-        if not key_file.exists():
-            key_file.write_bytes(secrets.token_bytes(32))
-            os.chmod(key_file, 0o600)
-        self._key = key_file.read_bytes()
-        try:
-            data = json.loads((self.folder / "history.json").read_text(encoding="utf-8"))
-            self._attempts = {n: [Attempt(**a) for a in items] for n, items in data.items()}
-        except (FileNotFoundError, ValueError, TypeError):
-            self._attempts = {}
+        self._key = _key(self.folder)
+        self._attempts = _read(self.folder / "history.json")
 
     def _save(self) -> None:
         self._saved_at, self._dirty = time.monotonic(), False
         if self.folder is None:
             return
         path = self.folder / "history.json"
-        temp = path.with_suffix(".tmp")
-        temp.write_text(json.dumps({n: [asdict(a) for a in items] for n, items in self._attempts.items()}),
-                        encoding="utf-8")
-        os.replace(temp, path)
+        with locked(self.folder / "history.lock"):
+            self._attempts = _union(_read(path), self._attempts)  # what other processes saved meanwhile
+            replace_whole(path, json.dumps({n: [asdict(a) for a in items] for n, items in self._attempts.items()}))
 
 
-class HistoryProcessor(Processor):
-    """Records every registration attempt a run caused (a password sent), as it is judged."""
+def _read(path: Path) -> dict[str, list[Attempt]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {n: [Attempt(**a) for a in items] for n, items in data.items()}
+    except (FileNotFoundError, ValueError, TypeError):
+        return {}
 
-    def __init__(self, history: History) -> None:
-        self.history = history
 
-    def room_event(self, room: Room, event: str, fields: Mapping[str, Any]) -> None:
-        if event == "attempt":
-            self.history.record(str(fields["number"]), Attempt(time.time(), room.fingerprint(),
-                                                               bool(fields["registered"]), str(fields["reason"])))
+def _union(saved: dict[str, list[Attempt]], ours: dict[str, list[Attempt]]) -> dict[str, list[Attempt]]:
+    """Both processes' attempts, per number in time order, trimmed as `record` trims."""
+    merged: dict[str, list[Attempt]] = {}
+    for number in {*saved, *ours}:
+        attempts = sorted(set(saved.get(number, [])) | set(ours.get(number, [])), key=lambda a: a.when)
+        newest = attempts[-1].when
+        merged[number] = [a for a in attempts if newest - a.when < LOCK_WINDOW][-10:]
+    return merged
 
-    def run_done(self, run: RunResult) -> None:
-        self.history.flush()
+
+def _key(folder: Path) -> bytes:
+    """The folder's HMAC key; made once, whole (linked into place), by whichever process is first."""
+    path = folder / "history.key"
+    if not path.exists():
+        temp = folder / f"history.key.{os.getpid()}.{threading.get_ident()}.tmp"
+        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            temp.unlink()
+    return path.read_bytes()

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from endpoints.errors import InputError
 from endpoints.secrets import Secret
 from endpoints.support import PROTOCOL_OF
+from endpoints.yamlfile import unusable
 
 HostKeyPolicy = Literal["strict", "accept-new", "off"]
 
@@ -66,6 +68,21 @@ class CloudVars:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A `{vars.NAME}` value that must not reach a device (Jinja, vault); using it is an error."""
+
+    name: str
+    reason: str
+    origin: str  # "file:line" where it is written
+
+    def error(self, needed_by: str = "") -> InputError:
+        file, _, line = self.origin.rpartition(":")
+        by = f" (needed by {needed_by})" if needed_by else ""
+        return InputError(f"{{vars.{self.name}}} {self.reason}{by}", file=file,
+                          line=int(line) if line.isdigit() else None, key=self.name)
+
+
+@dataclass(frozen=True)
 class Host:
     name: str
     address: str
@@ -84,14 +101,19 @@ class Host:
     source: str = ""  # "inventory.yaml:42", where the host is defined
     cloud: CloudVars = field(default_factory=CloudVars)
     ansible_port: int | None = None  # the port of the room's transport, as Ansible means it
-    vars: dict[str, Any] = field(default_factory=dict)  # free variables (and other ansible_*), {vars.NAME}
+    # free variables and the other ansible_* keys as written, for {vars.NAME}; a variable named
+    # like a password (*pass*, *secret*, *token*) is a Secret
+    vars: dict[str, Any] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # dotted key -> file:line
 
-    def port(self, protocol: str, default: int) -> int:
-        """`ports.<protocol>`, else `ansible_port` when it is the protocol of this room's transport."""
+    def port(self, protocol: str, default: int, transport: str | None = None) -> int:
+        """`ports.<protocol>`, else `ansible_port` when it is the protocol of this room's transport.
+
+        `transport` is the one in use when the inventory names none (the profile's first choice)."""
         if protocol in self.ports:
             return self.ports[protocol]
-        if self.ansible_port is not None and self.transport and PROTOCOL_OF.get(self.transport) == protocol:
+        used = self.transport or transport
+        if self.ansible_port is not None and used and PROTOCOL_OF.get(used) == protocol:
             return self.ansible_port
         return default
 
@@ -103,6 +125,33 @@ class Host:
             key = key.rpartition(".")[0]
         return self.source
 
+    def template_vars(self) -> dict[str, Any]:
+        """What an operator profile sees as `{vars.NAME}`: the free variables, `profile_vars` winning.
+
+        A value holding Jinja or a vault is a `Refused` here: the profile filler raises its
+        `error()` (naming the line) instead of sending it."""
+        merged = {**self.vars, **self.profile_vars}
+        seen: dict[str, Any] = {}
+        for name, value in merged.items():
+            reason = unusable(value)
+            if reason is None:
+                seen[name] = value
+            else:
+                key = f"profile_vars.{name}" if name in self.profile_vars else name
+                seen[name] = Refused(name, reason, self.origin(key))
+        return seen
+
     def secrets(self) -> tuple[Secret, ...]:
-        found = (self.device_credentials.password, self.sip.password, self.cloud.app_key)
+        found = (self.device_credentials.password, self.sip.password, self.cloud.app_key,
+                 *_secrets_in({**self.vars, **self.profile_vars}))
         return tuple(s for s in found if s is not None)
+
+
+def _secrets_in(value: Any) -> list[Secret]:
+    if isinstance(value, Secret):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _secrets_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _secrets_in(v)]
+    return []

@@ -8,18 +8,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
-import threading
 from pathlib import Path
 from typing import Literal
 
 import paramiko
 
 from endpoints.host import Host
+from endpoints.locking import locked, replace_whole
 
 KeyStatus = Literal["known", "new", "changed"]
-_lock = threading.Lock()  # one writer at a time within this process
 
 
 class KnownHostsError(Exception):
@@ -95,6 +93,10 @@ def _names_match(field: str, name: str) -> bool:
     return name in field.split(",")
 
 
+def _lock_of(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
+
+
 def _read(path: Path) -> list[str]:
     try:
         return path.read_text(encoding="utf-8").splitlines()
@@ -104,17 +106,13 @@ def _read(path: Path) -> list[str]:
 
 def _write(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write("".join(line + "\n" for line in lines))
-    os.replace(temp, path)
+    replace_whole(path, "".join(line + "\n" for line in lines))
 
 
 def add(path: Path, line: str) -> None:
     """Add `name keytype base64` (hashed when the file hashes its names), atomically."""
     name, rest = line.split(" ", 1)
-    with _lock:
+    with locked(_lock_of(path)):
         lines = _read(path)
         entry = f"{_hashed(name) if _is_hashed(lines) else name} {rest}"
         _write(path, lines + [entry])
@@ -123,7 +121,7 @@ def add(path: Path, line: str) -> None:
 def replace(path: Path, line: str) -> None:
     """Put `line` instead of every line for the same host name (a key renewed by `recover`)."""
     name, rest = line.split(" ", 1)
-    with _lock:
+    with locked(_lock_of(path)):
         lines = _read(path)
         kept = [x for x in lines if not x.strip() or x.startswith("#") or not _names_match(x.split()[0], name)]
         entry = f"{_hashed(name) if _is_hashed(lines) else name} {rest}"

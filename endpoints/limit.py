@@ -3,6 +3,11 @@
 Terms are host or group names, `all`/`*`, globs, `~regex`, and `@file` (one term a line).
 `a:b` and `a,b` are unions, `&x` intersects and `!x` excludes; as in Ansible, unions are
 applied first, then intersections, then exclusions, whatever the written order.
+
+A pattern is refused rather than guessed at: a bracket left open (`~[`, `~a[`, which a
+colon split would silently cut to `~`, the whole fleet), an empty `~`, a bad regular
+expression. A selection of no host is one error; a term that matches nothing while others
+do is one warning.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from pathlib import Path
 
 from endpoints.errors import InputError
 from endpoints.inventory import Inventory
+from endpoints.yamlfile import read_text
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +36,27 @@ def select(inventory: Inventory, pattern: str | None) -> list[str]:
     if not terms:
         raise InputError(f"--limit {pattern!r} is empty")
     chosen: set[str] = set()
+    unmatched: list[str] = []
     for term in _order(terms):
-        chosen = _apply(inventory, term, chosen)
+        chosen = _apply(inventory, term, chosen, unmatched)
     if not chosen:
-        raise InputError(f"--limit {pattern!r} matches no host")
+        missing = [t for t in unmatched if t != pattern]
+        detail = f" ({', '.join(repr(t) for t in missing)} match nothing)" if missing else ""
+        raise InputError(f"--limit {pattern!r} matches no host{detail}")
+    for term in unmatched:
+        log.warning("--limit term %r matches no host", term)
     return [name for name in inventory.hosts if name in chosen]
 
 
 def _split(pattern: str) -> list[str]:
-    parts = pattern.split(",") if "," in pattern else _TERM.findall(pattern)
+    if "," in pattern:
+        parts = pattern.split(",")
+    else:
+        parts = _TERM.findall(pattern)
+        rest = _TERM.sub("", pattern).replace(":", "").strip()
+        if rest:  # Ansible's split drops what it cannot read; `~[` would become `~`, every host
+            raise InputError(f"--limit {pattern!r}: unbalanced {rest[0]!r} (a [ needs its ], "
+                             "or separate the terms with commas)")
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -50,11 +68,7 @@ def _expand_files(terms: list[str]) -> list[str]:
 
 
 def _read_file(name: str) -> list[str]:
-    try:
-        text = Path(name).read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise InputError(f"cannot read --limit file: {reason}", file=name) from None
+    text = read_text(Path(name), "--limit file")  # bounded: `@/dev/zero` fails at once
     lines = (line.strip() for line in text.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
@@ -66,11 +80,11 @@ def _order(terms: list[str]) -> list[str]:
     return (unions or ["all"]) + intersections + exclusions
 
 
-def _apply(inventory: Inventory, term: str, chosen: set[str]) -> set[str]:
+def _apply(inventory: Inventory, term: str, chosen: set[str], unmatched: list[str]) -> set[str]:
     operator, body = (term[0], term[1:]) if term[0] in "&!" else ("", term)
     found = _match(inventory, body)
     if not found:
-        log.warning("--limit term %r matches no host", term)
+        unmatched.append(term)
     if operator == "&":
         return chosen & found
     if operator == "!":
@@ -93,6 +107,8 @@ def _match(inventory: Inventory, term: str) -> set[str]:
 def _matcher(term: str) -> Callable[[str], bool]:
     if not term.startswith("~"):
         return lambda name: fnmatch.fnmatchcase(name, term)
+    if not term[1:]:
+        raise InputError("--limit: '~' needs a regular expression after it (e.g. '~^room-a')")
     try:
         regex = re.compile(term[1:])
     except re.error as exc:

@@ -68,6 +68,7 @@ class LiveOutput(Processor):
             self._clear()
             for line in room_lines(room.result, diff=self.diff, facts=self.facts):
                 self.out.print(line, highlight=False)
+            self.out.file.flush()  # a log or a pipe sees each room as it finishes
             self._counter()
 
     def room_event(self, room: Room, event: str, fields: object) -> None:

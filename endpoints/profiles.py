@@ -18,7 +18,7 @@ from endpoints import support, yamlfile
 from endpoints.desired import DesiredSip
 from endpoints.drivers.base import Identity, Registration, RegistrationState
 from endpoints.errors import InputError, Unsupported
-from endpoints.host import Host
+from endpoints.host import Host, Refused
 from endpoints.secrets import Secret
 from endpoints.validation import input_error, unknown_key
 
@@ -52,7 +52,8 @@ class RegistrationModel(_Strict):
 class NetworkModel(_Strict):
     """Where the room's own API tells of its network, for `doctor` (read only)."""
 
-    dns_servers: list[str] = []  # configuration paths, one per DNS server slot
+    dns_servers: list[str] = []  # paths, one per DNS server slot
+    dns_source: Literal["status", "configuration"] = "configuration"  # where those paths are read
     clock: str | None = None  # status path of the device's clock
     proxy_status: str | None = None  # status path of the device's word on its SIP proxy
     proxy_address: str | None = None  # status path of the proxy that status speaks of
@@ -119,6 +120,7 @@ class RegistrationSpec:
 @dataclass(frozen=True)
 class NetworkSpec:
     dns_servers: tuple[str, ...] = ()
+    dns_source: str = "configuration"
     clock: str | None = None
     proxy_status: str | None = None
     proxy_address: str | None = None
@@ -127,7 +129,8 @@ class NetworkSpec:
     def for_transport(self, transport: str) -> NetworkSpec:
         """The paths on one transport (an API that does not report a thing gives it as null)."""
         over = self.via.get(transport, {})
-        return NetworkSpec(tuple(over.get("dns_servers", self.dns_servers) or ()), over.get("clock", self.clock),
+        return NetworkSpec(tuple(over.get("dns_servers", self.dns_servers) or ()),
+                           over.get("dns_source", self.dns_source), over.get("clock", self.clock),
                            over.get("proxy_status", self.proxy_status),
                            over.get("proxy_address", self.proxy_address))
 
@@ -196,7 +199,7 @@ def template_context(desired: DesiredSip, host: Host) -> dict[str, Any]:
     }
     context: dict[str, Any] = {f"sip.{k}": v for k, v in sip.items()}
     context.update({"host.name": host.name, "host.address": host.address, "host.serial": host.serial or ""})
-    context.update({f"vars.{k}": v for k, v in host.profile_vars.items()})
+    context.update({f"vars.{k}": v for k, v in host.template_vars().items()})  # free vars < profile_vars
     return context
 
 
@@ -207,6 +210,8 @@ def fill(setting: Setting, context: dict[str, Any]) -> str | Secret:
             what = "SIP password (sip.password)" if name == "sip.password" else f"{{{name}}}"
             raise InputError(f"no value for {what}, needed by setting {setting.setting!r}",
                              file=setting.source, key=name)
+        if isinstance(context[name], Refused):  # Jinja or a vault in the inventory: never sent
+            raise context[name].error(f"setting {setting.setting!r}")
     if setting.secret:
         value = context[names[0]] if names and setting.value == f"{{{names[0]}}}" else None
         if not isinstance(value, Secret):
@@ -340,7 +345,8 @@ def _build(model: ProfileModel, data: Any, file: str, builtin: bool, base: Profi
         builtin=builtin,
         factory_logins=(tuple((f.username, f.password) for f in model.factory_logins)
                         if model.factory_logins is not None else (base.factory_logins if base else ())),
-        network=(NetworkSpec(tuple(model.network.dns_servers), model.network.clock, model.network.proxy_status,
+        network=(NetworkSpec(tuple(model.network.dns_servers), model.network.dns_source, model.network.clock,
+                             model.network.proxy_status,
                              model.network.proxy_address, dict(model.network.via))
                  if model.network is not None else (base.network if base else NetworkSpec())),
     )

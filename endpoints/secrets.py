@@ -2,6 +2,9 @@
 
 A `Secret` resolves its value lazily (from the environment, a file, or a literal) and
 shows itself only as ``********`` in repr, str, format, logging and JSON.
+
+A secret that cannot be used raises `SecretError`, an `InputError` that names the line
+where the secret is written and its key, once: callers re-raise it as it is.
 """
 from __future__ import annotations
 
@@ -9,17 +12,20 @@ import os
 from pathlib import Path
 from typing import Any
 
+from endpoints.errors import InputError
+
 MASK = "********"
+MAX_SECRET_BYTES = 64 * 1024  # a password, a key or a token; more is the wrong file
 
 
-class SecretError(Exception):
-    """A secret could not be resolved (missing variable or file). Names the source, never a value."""
+class SecretError(InputError):
+    """A secret could not be resolved (missing variable, unreadable or empty file). Never carries a value."""
 
 
 class Secret:
     """A password whose value is read only through `reveal()`."""
 
-    __slots__ = ("_env", "_file", "_literal", "_origin", "_value")
+    __slots__ = ("_env", "_file", "_key", "_literal", "_origin", "_value")
 
     def __init__(
         self,
@@ -28,13 +34,16 @@ class Secret:
         env: str | None = None,
         file: str | Path | None = None,
         origin: str = "",
+        key: str = "",
     ) -> None:
+        """`origin` is where the secret is written (`inventory.yaml:12`), `key` its dotted key."""
         if sum(x is not None for x in (literal, env, file)) != 1:
             raise ValueError("a secret needs exactly one of a literal, env or file")
         self._literal = literal
         self._env = env
         self._file = Path(file) if file is not None else None
-        self._origin = origin
+        self._origin = origin.rstrip(": ")
+        self._key = key
         self._value: str | None = None  # read once: a fleet run reveals each secret many times
 
     @property
@@ -56,19 +65,39 @@ class Secret:
         if self._literal is not None:
             return self._literal
         if self._env is not None:
-            try:
-                return os.environ[self._env]
-            except KeyError:
-                raise SecretError(
-                    f"{self._origin}environment variable {self._env} is not set"
-                ) from None
+            value = os.environ.get(self._env)
+            if value is None:
+                raise self._error(f"environment variable {self._env} is not set")
+            if not value:
+                raise self._error(f"environment variable {self._env} is empty (an empty password is written '')")
+            return value
         assert self._file is not None
+        return self._read_file(self._file)
+
+    def _read_file(self, path: Path) -> str:
         try:
-            return self._file.read_text(encoding="utf-8").rstrip("\r\n")
+            with open(path, "rb") as stream:
+                data = stream.read(MAX_SECRET_BYTES + 1)
         except OSError as exc:
-            raise SecretError(
-                f"{self._origin}cannot read secret file {self._file}: {exc.strerror}"
-            ) from None
+            raise self._error(f"cannot read secret file {path}: {exc.strerror}") from None
+        if len(data) > MAX_SECRET_BYTES:
+            raise self._error(f"secret file {path} is larger than {MAX_SECRET_BYTES // 1024} KiB; is it the right file?")
+        try:
+            value = data.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise self._error(f"secret file {path} is not UTF-8 text") from None
+        if not value:
+            raise self._error(f"secret file {path} is empty (an empty password is written '')")
+        if value.startswith("$ANSIBLE_VAULT;"):
+            raise self._error(f"secret file {path} is encrypted with ansible-vault, which endpoints does not "
+                              "decrypt: write the clear value into a file readable only by you")
+        return value
+
+    def _error(self, message: str) -> SecretError:
+        file, _, line = self._origin.rpartition(":")
+        if not line.isdigit():
+            file, line = self._origin, ""
+        return SecretError(message, file=file, line=int(line) if line else None, key=self._key)
 
     def __repr__(self) -> str:
         return f"Secret({self.source})"

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from endpoints.history import History
 from endpoints.host import Host, TlsPolicy
+from endpoints.locking import locked, replace_whole
 
 
 def state_dir(given: Path | None = None) -> Path:
@@ -54,12 +55,7 @@ class TrustStore:
     def __init__(self, folder: Path | None) -> None:
         self.path = folder / "pins.json" if folder else None
         self._lock = threading.Lock()
-        self._pins: dict[str, dict[str, str]] = {}
-        if self.path and self.path.exists():
-            try:
-                self._pins = json.loads(self.path.read_text(encoding="utf-8"))
-            except ValueError:
-                self._pins = {}
+        self._pins: dict[str, dict[str, str]] = _read_pins(self.path) if self.path else {}
 
     @staticmethod
     def key(host: Host, port: int) -> str:
@@ -83,17 +79,24 @@ class TrustStore:
 
     def record(self, host: Host, port: int, fingerprint: str) -> Host:
         """Keep a pin for this room (replacing the inventory's own pin, if it has one)."""
+        entry = {"sha256": fingerprint}
+        if host.tls.pin:
+            entry["replaces"] = host.tls.pin
         with self._lock:
-            entry = {"sha256": fingerprint}
-            if host.tls.pin:
-                entry["replaces"] = host.tls.pin
             self._pins[self.key(host, port)] = entry
             if self.path:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                temp = self.path.with_suffix(".tmp")
-                temp.write_text(json.dumps(self._pins, indent=2, sort_keys=True), encoding="utf-8")
-                os.replace(temp, self.path)
+                with locked(self.path.with_suffix(".lock")):  # other runs may record pins meanwhile
+                    self._pins = {**_read_pins(self.path), self.key(host, port): entry}
+                    replace_whole(self.path, json.dumps(self._pins, indent=2, sort_keys=True))
         return dataclasses.replace(host, tls=TlsPolicy(verify=host.tls.verify, ca_bundle=None, pin=fingerprint))
+
+
+def _read_pins(path: Path) -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 @dataclasses.dataclass

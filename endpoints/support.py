@@ -157,9 +157,18 @@ def tested_minimum(model: str | None, profile: str) -> tuple[int, ...] | None:
     return None
 
 
+# A room without `model` is probed among the families that offer its transport, in this order.
+# Over http the HDX driver goes first: it answers the server's challenge, so on a Cisco codec it
+# logs in (no failed login) and finds no API there; the Cisco driver sends Basic credentials up
+# front, which an HDX (Digest) would count as a failed login.
+PROBE_FIRST: dict[str, tuple[str, ...]] = {"http": ("polycom-hdx",)}
+
+
 def families_with(transport: str) -> tuple[Family, ...]:
-    """The families that offer a transport (a room without `model` is probed among these)."""
-    return tuple(f for f in FAMILIES.values() if transport in f.transports)
+    """The families that offer a transport, in the order a room without `model` is probed."""
+    offered = [f for f in FAMILIES.values() if transport in f.transports]
+    first = PROBE_FIRST.get(transport, ())
+    return tuple(sorted(offered, key=lambda f: (f.name not in first, list(FAMILIES).index(f.name))))
 
 
 def default_port(transport: str) -> int:

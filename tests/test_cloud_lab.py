@@ -4,6 +4,7 @@ changed at the service is caught although the room still says it is registered."
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 from conftest import cli
@@ -82,3 +83,40 @@ def test_the_lab_inventory_describes_its_service(make_lab) -> None:  # type: ign
     assert lab.cloud.app.app_key not in lab.inventory_path.read_text()
     result = cli("cloud", "terminals", "-i", str(lab.inventory_path))
     assert result.exit_code == 0 and "1 of 1 rooms have a terminal" in result.output
+
+
+def test_apply_and_verify_cloud_ask_the_service_for_every_room(make_lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    lab = make_lab([RoomSpec(name=f"room-{i}", model=model, transport=transport) for i, (model, transport) in
+                    enumerate([("SX20", "https"), ("Group 550", "rest"), ("HDX 7000", "telnet"), ("SX80", "ssh")])])
+    inventory, runs = str(lab.inventory_path), str(tmp_path / "runs")
+    applied = cli("apply", "-i", inventory, "--cloud", "--run-dir", runs, "--report", str(tmp_path / "a.json"),
+                  "-v")
+    assert applied.exit_code == 0, applied.output
+    hosts = json.loads((tmp_path / "a.json").read_text())["hosts"]
+    assert {name: h["service"]["state"] for name, h in hosts.items()} == {name: "registered" for name in hosts}
+    assert "sees 4 of 4 rooms registered" in applied.output
+    assert "asked in 2 request(s)" in applied.output  # one login, one batch for every room
+    key = (lab.folder / "secrets" / "cloud-app-key").read_text().strip()
+    assert key
+    for text in (applied.output, (tmp_path / "a.json").read_text(),
+                 *(p.read_text() for p in Path(runs).glob("*/events.jsonl"))):
+        assert key not in text
+
+    # the account's password is changed at the service: the room itself still says registered
+    lab.cloud.api.reset_password(lab.rooms["room-0"].spec.serial)
+    verified = cli("verify", "-i", inventory, "--cloud", "--run-dir", runs, "--report", str(tmp_path / "v.json"))
+    assert verified.exit_code == 2, verified.output
+    room = json.loads((tmp_path / "v.json").read_text())["hosts"]["room-0"]
+    assert room["status"] == "failed" and room["registration"]["state"] == "registered"
+    assert room["service"] == {"state": "unregistered", "number": lab.rooms["room-0"].spec.number}
+    assert "different number or account" in room["advice"]
+
+
+def test_cloud_needs_its_keys_before_any_device_is_touched(make_lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    lab = make_lab([RoomSpec(name="room-0", model="SX20", transport="https")])
+    text = lab.inventory_path.read_text().replace("app_id:", "app_idx:")
+    broken = lab.folder / "broken.yaml"
+    broken.write_text(text)
+    result = cli("apply", "-i", str(broken), "--cloud", "--run-dir", str(tmp_path / "runs"))
+    assert result.exit_code == 1 and "app_id" in result.output
+    assert lab.rooms["room-0"].device.counters.writes == 0

@@ -101,3 +101,34 @@ def test_unresolvable_proxy_names_the_key() -> None:
 
     with pytest.raises(InputError, match="cannot resolve proxy"):
         desired_state(host(number="+99111612345"), resolve_proxy=True, resolver=resolver)
+
+
+@pytest.mark.parametrize("number", ["99111612345", "0099111612345"])
+def test_a_number_without_its_plus_is_refused_with_the_fix(number: str) -> None:
+    with pytest.raises(InputError) as caught:
+        desired_state(host(number=number))
+    assert f"write '+{number}'" in str(caught.value) and "no leading '+'" in str(caught.value)
+
+
+def test_a_uri_whose_user_is_a_number_without_plus_is_refused() -> None:
+    with pytest.raises(InputError, match="no leading"):
+        desired_state(host(uri="99111612345@huaweicloud.com"))
+
+
+def test_errors_point_at_the_line_of_the_key() -> None:
+    room = Host("room-a101", "10.0.0.1", sip=SipVars(number="99111612345", transport="udp", proxy="a:b:c"),
+                source="inv.yaml:12", origins={"sip": "inv.yaml:14", "sip.number": "inv.yaml:15",
+                                               "sip.transport": "group_vars/all.yml:3"})
+    with pytest.raises(InputError) as caught:
+        desired_state(room)
+    assert (caught.value.file, caught.value.line, caught.value.key) == ("group_vars/all.yml", 3, "sip.transport")
+    room = Host("room-a101", "10.0.0.1", sip=SipVars(number="99111612345"), source="inv.yaml:12",
+                origins={"sip": "inv.yaml:14", "sip.number": "inv.yaml:15"})
+    with pytest.raises(InputError) as caught:
+        desired_state(room)
+    assert (caught.value.line, caught.value.key) == (15, "sip.number")
+    room = Host("room-a101", "10.0.0.1", sip=SipVars(number="+99111612345", proxy="a:b:c"),
+                source="inv.yaml:12", origins={"sip": "inv.yaml:14"})
+    with pytest.raises(InputError) as caught:
+        desired_state(room)
+    assert (caught.value.line, caught.value.key) == (14, "sip.proxy")  # the nearest written key: sip

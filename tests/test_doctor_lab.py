@@ -90,3 +90,33 @@ def test_lab_up_sip_without_kamailio_is_a_clear_error(tmp_path: Path, monkeypatc
     assert result.exit_code == 1
     assert "needs Kamailio, which is not installed" in result.output and "apt-get install" in result.output
     assert not (tmp_path / "lab" / "inventory.yaml").exists()
+
+
+def test_endpoints_doctor_on_the_lab_checks_the_rooms_and_the_proxy(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole command: each room's own word (DNS, clock, proxy status), then the proxy's path."""
+    require_kamailio()
+    folder = tmp_path / "lab"
+    proxy = sip_server.start_lab_proxy(folder)
+    rooms = [RoomSpec("ce", "SX20", "https", dns=("10.0.0.53",)), RoomSpec("tc", "SX80", "ssh"),
+             RoomSpec("group", "Group 550", "rest"), RoomSpec("late", "SX10", "https", clock_offset=3600.0)]
+    try:
+        with Lab(folder, LabSpec(rooms, delay=0.3), proxy=proxy.proxy) as lab:
+            monkeypatch.setenv("SSL_CERT_FILE", str(proxy.ca_path))
+            monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+            writes = {n: r.device.counters.writes for n, r in lab.rooms.items()}
+            result = cli("doctor", "-i", str(lab.inventory_path), "--run-dir", str(tmp_path / "runs"),
+                         "--report", str(tmp_path / "d.json"))
+            assert result.exit_code == 2, result.output  # the room with a wrong clock
+            report = json.loads((tmp_path / "d.json").read_text())
+            checks = {name: {c["name"]: c for c in h["checks"]} for name, h in report["hosts"].items()}
+            assert checks["ce"]["clock"]["passed"] and "10.0.0.53" in checks["ce"]["dns servers"]["detail"]
+            assert not checks["late"]["clock"]["passed"] and checks["late"]["clock"]["advice"]
+            assert report["hosts"]["late"]["status"] == "failed"
+            assert checks["group"]["dns servers"]["passed"] or checks["group"]["dns servers"]["skipped"]
+            [path] = report["proxies"]
+            assert {c["name"].split()[0]: c["passed"] for c in path["checks"]} == \
+                {"dns": True, "tcp": True, "tls": True, "sip": True}
+            assert {n: r.device.counters.writes for n, r in lab.rooms.items()} == writes  # changes nothing
+    finally:
+        proxy.stop()

@@ -47,3 +47,36 @@ def test_only_failures_that_reached_the_service_count_towards_its_lock() -> None
         assert counts_towards_lock(reason), reason
     for reason in ("DNS lookup failed", "408 Request Timeout", "404 send failed", "Couldn't connect to server"):
         assert not counts_towards_lock(reason), reason
+
+
+def _record_one(folder: str, number: str) -> str:
+    history = History(Path(folder))
+    history.record(number, Attempt(time.time(), history.fingerprint(number, "pw"), False, "403 Forbidden"))
+    history.flush()
+    return history.fingerprint(number, "pw")
+
+
+def test_processes_sharing_a_state_folder_keep_every_attempt_and_one_key(tmp_path: Path) -> None:
+    """Ansible runs one module process per room, all on one state folder at once: no
+    process's refused password may be lost to another's save (it would be sent again)."""
+    import multiprocessing
+
+    numbers = [f"+9911160000{i}" for i in range(6)]
+    with multiprocessing.get_context("fork").Pool(6) as pool:
+        fingerprints = pool.starmap(_record_one, [(str(tmp_path), n) for n in numbers])
+    again = History(tmp_path)
+    for number, fingerprint in zip(numbers, fingerprints):
+        last = again.last(number)
+        assert last is not None and last.reason == "403 Forbidden", number
+        assert last.fingerprint == fingerprint == again.fingerprint(number, "pw")  # one key for all
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_save_keeps_what_another_history_saved_meanwhile(tmp_path: Path) -> None:
+    one, two = History(tmp_path), History(tmp_path)
+    one.record("+1", Attempt(time.time(), "f1", False, "403 Forbidden"))
+    one.flush()
+    two.record("+2", Attempt(time.time(), "f2", True))
+    two.flush()
+    again = History(tmp_path)
+    assert again.last("+1") is not None and again.last("+2") is not None

@@ -73,7 +73,34 @@ all:
 """
 
 
-def test_deep_merge_all_parent_child_host(tmp_path: Path) -> None:
+REPLACE = ("    profile: from-all\n", "    profile: from-all\n    endpoints_hash_behaviour: replace\n")
+
+
+def test_mappings_replace_as_in_ansible_when_asked(tmp_path: Path) -> None:
+    """Ansible's hash_behaviour=replace: the most specific `sip:` is taken whole."""
+    hosts = load(tmp_path, NESTED.replace(*REPLACE)).hosts
+    a101 = hosts["room-a101"]
+    assert a101.profile == "from-all"
+    assert a101.serial == "parent"
+    assert a101.sip.number == "+99111612345"
+    assert a101.sip.domain is None and a101.sip.display_name is None  # the host's sip replaced the groups'
+    assert hosts["room-a102"].serial == "host"
+    assert (hosts["room-a102"].sip.display_name, hosts["room-a102"].sip.proxy) == ("host", None)
+    a103 = hosts["room-a103"]
+    assert (a103.sip.display_name, a103.sip.proxy, a103.sip.domain) == ("parent", "parent-proxy:5061", None)
+    assert hosts["lobby"].sip.display_name == "all"
+    assert hosts["lobby"].sip.proxy == "all-proxy:5061"
+
+
+def test_replaced_group_keys_are_reported_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        load(tmp_path, NESTED.replace(*REPLACE))
+    warnings = [r.getMessage() for r in caplog.records if "replaces" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "room-a101" in warnings[0] and "sip.domain" in warnings[0] and "endpoints_hash_behaviour" in warnings[0]
+
+
+def test_deep_merge_all_parent_child_host_by_default(tmp_path: Path) -> None:
     hosts = load(tmp_path, NESTED).hosts
     a101 = hosts["room-a101"]
     assert a101.profile == "from-all"
@@ -89,6 +116,20 @@ def test_deep_merge_all_parent_child_host(tmp_path: Path) -> None:
     assert hosts["room-a103"].sip.display_name == "parent"
     assert hosts["lobby"].sip.display_name == "all"
     assert hosts["lobby"].sip.proxy == "all-proxy:5061"
+    assert "endpoints_hash_behaviour" not in a101.vars
+    assert a101.origin("sip.domain") == f"{tmp_path / 'inventory.yaml'}:5"
+    assert a101.origin("sip.display_name") == f"{tmp_path / 'inventory.yaml'}:14"
+
+
+@pytest.mark.parametrize(("where", "message"), [
+    ("all:\n  vars: {endpoints_hash_behaviour: deep}\n  hosts: {r: }\n", "must be merge or replace (got 'deep')"),
+    ("all:\n  children:\n    g:\n      vars: {endpoints_hash_behaviour: merge}\n      hosts: {r: }\n",
+     "set it in all's vars, not for 'g'"),
+    ("all:\n  vars: {endpoints_hash_behavior: merge}\n  hosts: {r: }\n",
+     "unknown key 'endpoints_hash_behavior' (did you mean 'endpoints_hash_behaviour'?)"),
+])
+def test_hash_behaviour_switch_is_checked(tmp_path: Path, where: str, message: str) -> None:
+    assert message in str(load_error(tmp_path, where))
 
 
 def test_hosts_in_file_order_and_groups(tmp_path: Path) -> None:
@@ -98,7 +139,7 @@ def test_hosts_in_file_order_and_groups(tmp_path: Path) -> None:
     assert inventory.groups["bldg-a"] == {"room-a101", "room-a102", "room-a103"}
     assert inventory.groups["floor-1"] == {"room-a101", "room-a102"}
     assert inventory.groups["ungrouped"] == {"lobby"}
-    assert inventory.hosts["room-a101"].groups == ("bldg-a", "floor-1")
+    assert inventory.hosts["room-a101"].groups == ("floor-1", "bldg-a")  # most specific first
     assert inventory.hosts["lobby"].groups == ("ungrouped",)
     assert inventory.hosts["room-a101"].source == f"{inventory.path}:16"
     assert inventory.path == tmp_path / "inventory.yaml"
@@ -131,8 +172,8 @@ def test_host_in_several_groups_and_group_under_several_parents(tmp_path: Path) 
     room1 = inventory.hosts["room-1"]
     assert room1.address == "10.0.0.1"
     assert room1.model == "SX20"
-    assert (room1.sip.proxy, room1.sip.registrar, room1.sip.number) == ("cisco-proxy", "lab-reg", "1001")
-    assert room1.groups == ("bldg-a", "bldg-b", "cisco", "lab")
+    assert (room1.sip.proxy, room1.sip.registrar, room1.sip.number) == ("cisco-proxy", "lab-reg", "1001")  # deep
+    assert room1.groups == ("lab", "cisco", "bldg-b", "bldg-a")  # depth, then name, most specific first
     assert inventory.groups["lab"] == {"room-1", "room-2", "room-3"}
     assert inventory.groups["bldg-a"] == inventory.groups["bldg-b"] == {"room-1", "room-2", "room-3"}
     assert inventory.groups["ungrouped"] == set()
@@ -182,7 +223,8 @@ def test_duplicate_host_definitions_merge(tmp_path: Path) -> None:
         """,
     )
     room = inventory.hosts["room"]
-    assert (room.sip.number, room.sip.domain, room.serial) == ("1", "b.example", "S1")
+    assert (room.sip.number, room.sip.domain, room.serial) == ("1", "b.example", "S1")  # both entries' sip, merged
+    assert room.address == "10.0.0.1"
     assert room.source == f"{inventory.path}:3"
 
 
@@ -443,7 +485,7 @@ def test_env_secret_is_lazy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     host = one_host(tmp_path, "address: x\nsip: {password: {env: SIP_PW_TEST}}")
     secret = host.sip.password
     assert secret is not None and secret.source == "env:SIP_PW_TEST"
-    with pytest.raises(SecretError, match=r"inventory\.yaml:5: environment variable SIP_PW_TEST"):
+    with pytest.raises(SecretError, match=r"inventory\.yaml:5: key 'sip.password': environment variable SIP_PW_TEST"):
         secret.reveal()
     monkeypatch.setenv("SIP_PW_TEST", "s3cret-env")
     assert secret.reveal() == "s3cret-env"
@@ -465,7 +507,7 @@ def test_file_secret_relative_to_inventory(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.chdir(tmp_path)
     secret = load_inventory(path).hosts["room"].device_credentials.password  # loads: file missing is fine
     assert secret is not None
-    with pytest.raises(SecretError, match=r"inventory\.yaml:6: cannot read secret file"):
+    with pytest.raises(SecretError, match=r"inventory\.yaml:6: key 'device_credentials.password': cannot read secret file"):
         secret.reveal()
     (inventory_dir / "secrets").mkdir()
     (inventory_dir / "secrets" / "room.pw").write_text("s3cret-file\n")
@@ -627,7 +669,7 @@ ERRORS = [
     ),
     pytest.param(
         "all:\n  vars:\n    transport: rest\n  hosts:\n    room: {address: x, model: sx20}\n",
-        3, "all.vars.transport", "SX20 does not offer transport 'rest'; use one of http, https, ssh",
+        3, "all.vars.transport", "SX20 does not offer transport 'rest'; use one of https, http, ssh",
         id="transport-not-offered-by-family",
     ),
     pytest.param(
@@ -671,9 +713,9 @@ ERRORS = [
         id="bad-ssh-host-key",
     ),
     pytest.param(
-        "all:\n  vars:\n    model: SX20\n  hosts:\n    room:\n      model: SX10\n",
-        5, "all.hosts.room", "host 'room': no address (set address or ansible_host)",
-        id="missing-address",
+        "all:\n  vars:\n    model: SX20\n  hosts:\n    a room:\n      model: SX10\n",
+        5, "all.hosts.a room", "host 'a room': address 'a room' is not an IP address or DNS name",
+        id="no-address-and-a-name-that-is-none",
     ),
     pytest.param(
         "all:\n  hosts:\n    room:\n      address: 10.0.0.1\n      ansible_host: 10.0.0.2\n",
@@ -702,13 +744,23 @@ ERRORS = [
     ),
     pytest.param(
         "- all\n",
-        1, "", "must be a mapping with a top-level 'all' group",
+        1, "", "a YAML inventory must be a mapping of groups such as 'all' (got a list)",
         id="top-level-not-a-mapping",
     ),
     pytest.param(
-        "rooms:\n  hosts:\n    room: {address: x}\n",
-        1, "", "no top-level 'all' group",
-        id="no-all",
+        "allx:\n  vars: {model: SX20}\nrooms:\n  hosts:\n    room: {address: x}\n",
+        1, "allx", "group 'allx' holds no host, so its vars apply to nobody (did you mean 'all'?)",
+        id="typo-of-all",
+    ),
+    pytest.param(
+        "All:\n  hosts:\n    room: {address: x}\n",
+        1, "All", "'All' is not 'all' (group names are case-sensitive)",
+        id="all-in-capitals",
+    ),
+    pytest.param(
+        "all:\n  hosts:\n    room:\n      address: a\n      address: b\n",
+        5, "address", "duplicate key 'address' (first written at line 4)",
+        id="duplicate-key",
     ),
     pytest.param(
         "all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n",
@@ -769,8 +821,8 @@ def test_first_error_in_file_order(tmp_path: Path) -> None:
     assert error.line == 5 and error.key == "all.hosts.room.ports.ssh"
 
 
-def test_duplicate_key_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
-        inventory = load(tmp_path, "all:\n  hosts:\n    room:\n      address: a\n      address: b\n")
-    assert inventory.hosts["room"].address == "b"
-    assert "inventory.yaml:5: duplicate key 'address'" in caplog.text
+def test_top_level_groups_without_all_are_an_inventory(tmp_path: Path) -> None:
+    """As in Ansible: every top-level key is a group under `all`."""
+    inventory = load(tmp_path, "rooms:\n  hosts:\n    room: {address: x}\nhall:\n  hosts:\n    room:\n")
+    assert inventory.hosts["room"].groups == ("rooms", "hall")
+    assert inventory.groups["hall"] == {"room"}  # one edit from `all`, but a group with a room

@@ -358,6 +358,7 @@ def test_line_writes_in_the_wizard_are_permission_denied(loop: LabLoop, devices:
     device = polycom(loop, devices, "HDX 7000", "telnet")
     device.factory_reset()
     device.wizard_blocks_reads = False
+    device.restart_after_oobcomplete = False  # to see the write after it on the same session
     telnet = socket.create_connection(("127.0.0.1", device.ports["telnet"]), timeout=3)
     _read(telnet, b"Password: ")
     telnet.sendall(SERIAL.encode() + b"\r\n")

@@ -135,3 +135,29 @@ def test_empty_pattern_and_bad_regex(inventory: Inventory) -> None:
         select(inventory, " , ")
     with pytest.raises(InputError, match="bad regular expression"):
         select(inventory, "~room-(")
+
+
+@pytest.mark.parametrize("pattern", ["~[", "~a[", "room-[a", "bldg-a:~[x"])
+def test_an_unbalanced_bracket_is_an_error_not_the_whole_fleet(inventory: Inventory, pattern: str) -> None:
+    with pytest.raises(InputError, match="unbalanced|bad regular expression"):
+        select(inventory, pattern)
+
+
+def test_an_empty_regex_is_an_error(inventory: Inventory) -> None:
+    with pytest.raises(InputError, match="'~' needs a regular expression"):
+        select(inventory, "~")
+
+
+def test_matching_no_host_is_said_once(inventory: Inventory, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING), pytest.raises(InputError) as caught:
+        select(inventory, "room-z*")
+    assert str(caught.value) == "--limit 'room-z*' matches no host"
+    assert "matches no host" not in caplog.text
+    with caplog.at_level(logging.WARNING), pytest.raises(InputError) as caught:
+        select(inventory, "room-z*:&bldg-a")
+    assert "('room-z*' match nothing)" in str(caught.value) and "matches no host" not in caplog.text
+
+
+def test_a_limit_file_is_bounded() -> None:
+    with pytest.raises(InputError, match="larger than 8 MiB"):
+        select(Inventory(hosts={}, groups={}, path=Path("x")), "@/dev/zero")

@@ -334,9 +334,15 @@ def test_rest_busy_device_is_busy_and_retryable(make_room: Any) -> None:
 
 # --- factory reset: first-boot wizard and the admin password -------------------------------------------
 
+@pytest.mark.parametrize("wizard_blocks_reads", [True, False])
 @pytest.mark.parametrize(("model", "transport"), CASES)
-def test_recovery_after_factory_reset(make_room: Any, lab: LabLoop, model: str, transport: str) -> None:
+def test_recovery_after_factory_reset(make_room: Any, lab: LabLoop, model: str, transport: str,
+                                      wizard_blocks_reads: bool) -> None:
+    """Whether the wizard lets reads through is UNSURE: the driver finishes it either way, and a
+    write refused in it is the device's `Permission Denied`."""
     room = make_room(model, transport)
+    room.device.wizard_blocks_reads = wizard_blocks_reads
+    room.device.boot_seconds = 0.3  # HDX restarts after oobcomplete
     if transport == "rest":  # the wizard is finished over the line API (SSH)
         lab.call(room.device.stop())
         lab.call(room.device.start({"https": room.host.ports["https"], "ssh": free_port()}))
@@ -347,15 +353,41 @@ def test_recovery_after_factory_reset(make_room: Any, lab: LabLoop, model: str, 
     with pytest.raises(AuthenticationFailed):
         room.driver(ADMIN_PASSWORD, trust_changed_key=True).open()
     with room.driver(room.device.serial, trust_changed_key=True) as driver:
-        assert driver.first_boot() is True
+        if wizard_blocks_reads:
+            assert driver.first_boot() is True
+        else:
+            with pytest.raises(SettingRefused) as refused:
+                driver.write(huawei_writes(room)[:1])
+            assert refused.value.in_wizard
         driver.set_admin_password(Secret("New-Admin-9"))
         driver.finish_first_boot()
-        assert driver.first_boot() is False
+    if model.startswith("HDX"):  # it restarts to leave the wizard
+        deadline = time.monotonic() + 5
+        while room.device.counters.reboots == 0:
+            assert time.monotonic() < deadline, "the HDX did not restart after oobcomplete"
+            time.sleep(0.05)
     assert room.device.admin_password == "New-Admin-9"
     assert room.device.oob is False
-    with room.driver("New-Admin-9", trust_changed_key=True) as driver:
+    driver = reopened(room, "New-Admin-9")
+    try:
         driver.write(huawei_writes(room))
         assert wait_for(room, driver, "registered") == "registered"
+    finally:
+        driver.close()
+
+
+def reopened(room: Any, password: str) -> Driver:
+    """The room's driver, open, once the device is back from the restart that ends its wizard."""
+    deadline = time.monotonic() + 10
+    while True:
+        driver = room.driver(password, trust_changed_key=True)
+        try:
+            driver.open()
+            return driver
+        except Unreachable:
+            driver.close()
+            assert time.monotonic() < deadline, "the device did not come back"
+            time.sleep(0.1)
 
 
 def test_ssh_host_key_is_checked(make_room: Any, tmp_path: Path) -> None:

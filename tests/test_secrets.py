@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from endpoints.errors import InputError
 from endpoints.events import EventLog
 from endpoints.results import Change, HostResult, RunResult
 from endpoints.secrets import MASK, Secret, SecretError, redact
@@ -88,3 +89,36 @@ def test_a_secret_in_a_device_error_never_reaches_the_report(tmp_path: Path) -> 
     report = json.dumps(room.result.to_json())
     assert room.result.status == "failed"
     assert VALUE not in report and MASK in report
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", r"is empty \(an empty password is written ''\)"),
+    (b"\n", "is empty"),
+    (b"\x89PNG\r\n\x1a\n\xff\xfe", "is not UTF-8 text"),
+    (b"$ANSIBLE_VAULT;1.1;AES256\n6162\n", "is encrypted with ansible-vault"),
+    (b"x" * (64 * 1024 + 1), "larger than 64 KiB"),
+])
+def test_a_file_secret_that_cannot_be_a_password_is_an_input_error(tmp_path: Path, content: bytes,
+                                                                   message: str) -> None:
+    path = tmp_path / "pw"
+    path.write_bytes(content)
+    with pytest.raises(SecretError, match=message) as caught:
+        Secret(file=path, origin="inv.yaml:7", key="sip.password").reveal()
+    assert isinstance(caught.value, InputError)
+    assert (caught.value.file, caught.value.line, caught.value.key) == ("inv.yaml", 7, "sip.password")
+
+
+def test_a_secret_error_names_its_place_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENDPOINTS_EMPTY", "")
+    for secret in (Secret(env="ENDPOINTS_UNSET_X", origin="inv.yaml:3", key="device_credentials.password"),
+                   Secret(env="ENDPOINTS_EMPTY", origin="inv.yaml:3", key="device_credentials.password")):
+        with pytest.raises(SecretError) as caught:
+            secret.reveal()
+        text = str(caught.value)
+        assert text.startswith("inv.yaml:3: key 'device_credentials.password': environment variable ")
+        assert text.count("inv.yaml") == 1
+
+
+def test_a_device_file_as_a_secret_fails_at_once() -> None:
+    with pytest.raises(SecretError, match="larger than 64 KiB"):
+        Secret(file="/dev/zero").reveal()

@@ -5,8 +5,11 @@ changes what the task does.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from endpoints.history import Attempt, History
 
 if TYPE_CHECKING:
     from endpoints.core.room import Room
@@ -56,3 +59,18 @@ class Processors(Processor):
 
     def run_done(self, run: RunResult) -> None:
         self._each("run_done", run)
+
+
+class HistoryProcessor(Processor):
+    """Records every registration attempt a run caused (a password sent), as it is judged."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    def room_event(self, room: Room, event: str, fields: Mapping[str, Any]) -> None:
+        if event == "attempt":
+            self.history.record(str(fields["number"]), Attempt(time.time(), room.fingerprint(),
+                                                               bool(fields["registered"]), str(fields["reason"])))
+
+    def run_done(self, run: RunResult) -> None:
+        self.history.flush()

@@ -123,6 +123,20 @@ class Room:
                 raise
         raise AssertionError("unreachable: families is never empty")
 
+    def reconnect(self) -> Generator[float, None, Driver]:
+        """Open the room's API, waiting (no slot held) while it restarts, up to --verify-timeout."""
+        until = time.monotonic() + self.options.verify_timeout
+        pause = self.options.first_poll
+        while True:
+            try:
+                return self.open_driver()
+            except Unreachable as error:
+                if time.monotonic() >= until:
+                    raise
+                self.emit("waiting-for-restart", error=str(error))
+            yield pause
+            pause = min(pause * 2, 5.0)
+
     # --- reading -----------------------------------------------------------------------------
 
     def identify(self, driver: Driver) -> Profile:

@@ -365,10 +365,11 @@ class Lab:
         return host
 
     def _room_sip(self, room: Room) -> dict[str, str]:
-        """A room's own sip keys; with a lab proxy, the room's own proxy gives way to it."""
+        """A room's own sip keys; with a lab proxy, the room's own proxy gives way to it. The
+        proxy is written per room: a host's `sip:` replaces a group's, as Ansible merges."""
         if not self.lab_proxy:
             return dict(room.spec.sip)
-        return {key: value for key, value in room.spec.sip.items() if key != "proxy"}
+        return {**{key: value for key, value in room.spec.sip.items() if key != "proxy"}, "proxy": self.proxy}
 
     def write_manifest(self, control: dict[str, Any] | None = None) -> None:
         if control is not None:

@@ -59,16 +59,16 @@ class PolycomState(SimDevice):
     # Whether the first-boot wizard refuses reads as well as writes is UNSURE (issue 19
     # item 4; polycom.md §5 "the API presumably still answers"). The IRM's refusal text
     # for unavailable commands is used for refused reads; a knob per room, so that
-    # `recover` is tested both ways. True keeps the behaviour the lab always had.
-    wizard_blocks_reads = True
+    # `recover` is tested both ways. Default: reads go through, as the notes lean.
+    wizard_blocks_reads = False
     # The Group Series REST session pool. No source gives its size for GS 6.2: the HDX admin
     # guide's "max web sessions 10–50" lower bound is used (UNSURE), and a session idle for
     # 30 minutes ends (the client-side assumption the notes record, polycom.md §4; UNSURE).
     rest_session_limit = 10
     rest_session_idle = 1800.0
     # HDX: `oobcomplete` "Completes the setup wizard and restarts the Polycom HDX system"
-    # (polycom.md §5). Off by default: a knob until the product's recover waits for it.
-    restart_after_oobcomplete = False
+    # (polycom.md §5): the unit goes away for its `boot_seconds`; recover waits for it.
+    restart_after_oobcomplete = True
 
     def __init__(self, name: str, model: str, software: str, *, service: MeetingService, serial: str,
                  admin_password: str | None = None, resolves_names: bool = True,

@@ -34,7 +34,8 @@ def network_checks(room: Room, device: Driver, profile: Profile) -> list[Check]:
     proxy = room.desired.proxy if room.desired else None
     checks: list[Check] = []
     if network.dns_servers:
-        values = device.read(list(network.dns_servers))
+        paths = list(network.dns_servers)
+        values = device.status(paths) if network.dns_source == "status" else device.read(paths)
         checks.append(doctor.dns_check([values.get(p) or "" for p in network.dns_servers], proxy=proxy))
     else:
         checks.append(_not_reported("dns servers", room))

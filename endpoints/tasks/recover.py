@@ -9,6 +9,9 @@ is handled exactly as `apply` handles it.
 """
 from __future__ import annotations
 
+import time
+from collections.abc import Generator
+
 from endpoints import knownhosts
 from endpoints.core.room import Room, Steps
 from endpoints.drivers.base import Driver
@@ -18,6 +21,7 @@ from endpoints.errors import (
     HostKeyChanged,
     SettingRefused,
     TLSVerifyFailed,
+    Unreachable,
 )
 from endpoints.host import Credentials
 from endpoints.secrets import Secret
@@ -25,19 +29,25 @@ from endpoints.tasks.apply import push
 
 
 def recover(room: Room) -> Steps:
-    device = open_recovered(room)
+    device = yield from open_recovered(room)
+    until = time.monotonic() + room.options.verify_timeout
     try:
-        try:
-            wrote = push(room, device)
-        except SettingRefused as refused:
-            if "permission denied" not in refused.reason.casefold():
-                raise
-            # The firmware let the login and the reads through but still sits in its wizard.
-            room.emit("recover-first-boot", reason="writes refused: Permission Denied")
-            device.finish_first_boot()
+        while True:
+            try:
+                wrote = push(room, device)
+                break
+            except SettingRefused as refused:
+                if not refused.in_wizard:
+                    raise
+                # The firmware let the login and the reads through but still sits in its wizard.
+                room.emit("recover-first-boot", reason="writes refused: Permission Denied")
+                device.finish_first_boot()
+            except Unreachable:
+                # A reset room restarts as it leaves its wizard (HDX): wait for it, holding no slot.
+                if not room.result.recovered or time.monotonic() >= until:
+                    raise
             device.close()
-            device = room.open_driver()
-            wrote = push(room, device)
+            device = yield from room.reconnect()
     finally:
         device.close()
     if wrote is not None and room.options.verify:
@@ -45,21 +55,24 @@ def recover(room: Room) -> Steps:
         yield from room.await_registration(room.profile, room.result.registration, wrote=wrote)
 
 
-def open_recovered(room: Room) -> Driver:
-    """An open session; through the factory login when the room was reset."""
+def open_recovered(room: Room) -> Generator[float, None, Driver]:
+    """An open session; through the factory login when the room was reset (then the device
+    may restart to leave its wizard: the room waits for it, holding no slot)."""
     if room.recovery_checked:
         return room.open_driver()
     try:
         device = room.open_driver()
     except AuthenticationFailed as refused:
-        return _after_reset(room, refused, trust_key=False)
+        _after_reset(room, refused, trust_key=False)
+        return (yield from room.reconnect())
     except (HostKeyChanged, TLSVerifyFailed) as changed:
-        return _after_reset(room, changed, trust_key=True)
+        _after_reset(room, changed, trust_key=True)
+        return (yield from room.reconnect())
     room.recovery_checked = True  # not reset: from here on exactly as apply
     return device
 
 
-def _after_reset(room: Room, why: DeviceError, *, trust_key: bool) -> Driver:
+def _after_reset(room: Room, why: DeviceError, *, trust_key: bool) -> None:
     room.emit("recover-try", reason=type(why).__name__, error=str(why))
     factory = _factory_login(room, why, trust_key)
     try:
@@ -67,7 +80,6 @@ def _after_reset(room: Room, why: DeviceError, *, trust_key: bool) -> Driver:
     finally:
         factory.close()
     room.recovery_checked = True
-    return room.open_driver()
 
 
 def _factory_login(room: Room, why: DeviceError, trust_key: bool) -> Driver:

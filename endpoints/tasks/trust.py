@@ -40,9 +40,8 @@ def trust(room: Room) -> Steps:
     changed = [k for k in keys if k["state"] == "changed"]
     if changed:
         error: DeviceError = (HostKeyChanged if changed[0]["kind"] == "ssh" else TLSVerifyFailed)(
-            f"{room.name}: {' and '.join(k['kind'] for k in changed)} identity changed "
-            f"({', '.join(k['fingerprint'] for k in changed)}): not replaced; if this room was factory reset "
-            "run `endpoints recover`, otherwise investigate")
+            f"{room.name}: the {' and '.join(k['kind'] for k in changed)} identity presented "
+            f"({', '.join(k['fingerprint'] for k in changed)}) does not match the recorded one: not replaced")
         room.fail(error)
         return
     recorded = [k for k in keys if k["recorded"]]

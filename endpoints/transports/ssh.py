@@ -167,6 +167,9 @@ class SshTransport:
                 raise map_os_error(exc, self.where, connecting=True, what="SSH") from None
             raise Unreachable(f"{self.where}: the device accepted the connection but did not complete the "
                               f"SSH handshake ({_reason(exc)})") from None
+        if not transport.is_active() or transport.host_key is None:  # start_client gave up waiting
+            raise Unreachable(f"{self.where}: the device accepted the connection but did not complete the "
+                              f"SSH handshake within {deadline.seconds:g} s")
 
     def _host_key_algorithms(self, default: tuple[str, ...]) -> tuple[str, ...]:
         """Offer the algorithms of keys we already know first (as OpenSSH does), so a device
