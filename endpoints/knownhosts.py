@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 from pathlib import Path
 from typing import Literal
 
