@@ -428,11 +428,14 @@ class _Reader:
         return data
 
     def to_end(self) -> bytes:
-        try:
-            while len(self._data) <= MAX_BODY:
+        """An answer without a length ends when the device closes the connection."""
+        while True:
+            try:
                 self._more()
-        except _BadAnswer:  # the close is the end of this answer
-            pass
+            except _BadAnswer:  # closed (the head came, so this is not _NoAnswer): the end
+                break
+            if len(self._data) > MAX_BODY:
+                raise _BadAnswer("an answer too large")
         data, self._data = self._data, b""
         return data
 
