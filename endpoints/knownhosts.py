@@ -11,12 +11,13 @@ import hmac
 import secrets
 import threading
 from pathlib import Path
-from typing import Literal
-
-import paramiko
+from typing import TYPE_CHECKING, Literal
 
 from endpoints.host import Host
 from endpoints.locking import locked, replace_whole
+
+if TYPE_CHECKING:
+    import paramiko  # imported when a file is read: an HTTP-only run never needs it (70 ms at start)
 
 KeyStatus = Literal["known", "new", "changed"]
 
@@ -50,6 +51,8 @@ def _parsed(path: Path) -> paramiko.HostKeys:
     """The file parsed once while it stays the same (a fleet's rooms share one file: parsing
     every key of it for every connection made a run quadratic); a write replaces the file,
     so its inode, size or time changes and it is read again."""
+    import paramiko
+
     with _parsing:  # the rooms of a fleet start together: one of them parses, the others wait
         try:
             stat = path.stat()

@@ -17,8 +17,6 @@ from endpoints.errors import DeviceError, HostKeyChanged, TLSVerifyFailed, Unrea
 from endpoints.transports.base import Deadline
 from endpoints.transports.http import fingerprint as certificate_fingerprint
 from endpoints.transports.http import normalise_pin, presented_certificate
-from endpoints.transports.ssh import SshTransport
-from endpoints.transports.ssh import fingerprint as key_fingerprint
 
 
 def trust(room: Room) -> Steps:
@@ -63,6 +61,9 @@ def _protocols(room: Room) -> list[str]:
 
 
 def _ssh_key(room: Room) -> dict[str, Any]:
+    from endpoints.transports.ssh import SshTransport  # paramiko: only when a room speaks SSH
+    from endpoints.transports.ssh import fingerprint as key_fingerprint
+
     host = room.host
     port = host.port("ssh", support.default_port("ssh"))
     ssh = SshTransport(host, port, host.device_credentials, timeout=room.options.timeout,
