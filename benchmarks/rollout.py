@@ -198,13 +198,13 @@ def cell(key: str, fmt: str, now: dict[str, Any], last: dict[str, Any] | None) -
 
 
 def print_header() -> None:
-    print(f"{'scenario':<22} {'N':>5} {'forks':>5} " + " ".join(f"{title:>16}" for _, title, _ in COLUMNS))
+    print(f"{'scenario':<26} {'N':>5} {'forks':>5} " + " ".join(f"{title:>16}" for _, title, _ in COLUMNS))
     print("(each figure next to the last recorded one, in brackets)")
 
 
 def print_row(s: Scenario, now: dict[str, Any], last: dict[str, Any] | None) -> None:
     cells = " ".join(f"{cell(key, fmt, now, last):>16}" for key, _, fmt in COLUMNS)
-    print(f"{s.name:<22} {s.rooms:>5} {s.forks:>5} {cells}", flush=True)
+    print(f"{s.name:<26} {s.rooms:>5} {s.forks:>5} {cells}", flush=True)
 
 
 def targets(s: Scenario, r: dict[str, Any]) -> list[tuple[str, float, float]]:
@@ -230,7 +230,7 @@ def print_targets(done: list[tuple[Scenario, dict[str, Any]]], recorded: dict[st
         earlier = {t[0]: t[2] for t in targets(s, last)} if last else {}
         for name, figure, ratio in targets(s, r):
             before = f" ({earlier[name]:.2f})" if name in earlier else ""
-            print(f"  {s.name:<22} {name:<24} {figure:>8.2f}  ratio {ratio:.2f}{before}"
+            print(f"  {s.name:<26} {name:<24} {figure:>8.2f}  ratio {ratio:.2f}{before}"
                   f"{'' if ratio <= 1 else '  MISSED'}")
 
 
