@@ -43,7 +43,7 @@ class RegistrationModel(_Strict):
     status: str
     reason: str | None = None
     # Seconds from a SIP write until the device can first have a verdict: the first
-    # registration poll waits this long, then polls back off (see Room.await_registration).
+    # registration poll waits this long, then polls back off (see core.waiting.await_registration).
     settle: float = pydantic.Field(default=0.0, ge=0)
     via: dict[str, dict[str, str]] = {}
     states: dict[str, Literal["registered", "registering", "failed", "unregistered", "unknown"]]

@@ -271,6 +271,8 @@ def test_an_operator_setting_alone_does_not_re_register(make_lab: Any, tmp_path:
 def test_rooms_never_reached_by_an_interrupted_run_are_skipped(make_lab: Any, tmp_path: Path) -> None:
     rooms = [RoomSpec(f"r{i}", "SX20", "https") for i in range(6)]
     lab: Lab = make_lab(rooms, delay=60.0)
+    for device in lab.devices():
+        device.faults.slow = 0.3  # a visit takes seconds: one fork cannot reach every room before the signal
     report = tmp_path / "r.json"
     process = subprocess.Popen(
         [sys.executable, "-m", "endpoints", "apply", "-i", str(lab.inventory_path), "--report", str(report),

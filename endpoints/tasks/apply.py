@@ -1,6 +1,7 @@
 """`endpoints plan` and `endpoints apply`: write what differs, then prove the room registered."""
 from __future__ import annotations
 
+from endpoints.core import changes, waiting
 from endpoints.core.room import Room, Steps
 from endpoints.drivers.base import Driver
 
@@ -13,21 +14,21 @@ def apply(room: Room) -> Steps:
     profile = room.profile
     assert profile is not None and room.result.registration is not None
     if room.options.verify:
-        yield from room.await_registration(profile, room.result.registration, wrote=wrote)
+        yield from waiting.await_registration(room, profile, room.result.registration, wrote=wrote)
 
 
 def push(room: Room, device: Driver) -> bool | None:
     """Identify, plan and (unless checking) write; whether it wrote, None when the verdict is in."""
     profile = room.identify(device)
     registration = room.registration(device, profile)
-    plan = room.plan(device, profile, registration)
+    plan = changes.plan(room, device, profile, registration)
     if plan.held is not None:
-        room.held_verdict(plan, registration)
+        changes.held_verdict(room, plan, registration)
         return None
     changed = bool(room.result.changes)
     if room.options.check or room.options.command == "plan":
         room.result.status = "changed" if changed else "ok"
         return None
-    room.commit(device, profile, plan)
+    changes.commit(room, device, profile, plan)
     room.result.status = "changed" if room.written else "ok"
     return bool(plan.writes)

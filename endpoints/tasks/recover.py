@@ -13,6 +13,7 @@ import time
 from collections.abc import Generator
 
 from endpoints import knownhosts
+from endpoints.core import waiting
 from endpoints.core.room import Room, Steps
 from endpoints.drivers.base import Driver
 from endpoints.errors import (
@@ -52,7 +53,7 @@ def recover(room: Room) -> Steps:
         device.close()
     if wrote is not None and room.options.verify:
         assert room.profile is not None and room.result.registration is not None
-        yield from room.await_registration(room.profile, room.result.registration, wrote=wrote)
+        yield from waiting.await_registration(room, room.profile, room.result.registration, wrote=wrote)
 
 
 def open_recovered(room: Room) -> Generator[float, None, Driver]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from endpoints.core import waiting
 from endpoints.core.room import Room, Steps
 from endpoints.drivers.base import Write
 from endpoints.results import Change
@@ -41,4 +42,4 @@ def rollback(room: Room) -> Steps:
     until = time.monotonic() + room.options.verify_timeout
     while registration.state in ("registering", "unknown") and time.monotonic() < until:
         yield room.options.first_poll
-        registration, _ = room.poll(profile, registration)
+        registration, _ = waiting.poll(room, profile, registration)

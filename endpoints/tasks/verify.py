@@ -1,6 +1,7 @@
 """`endpoints verify`: read each room's registration, waiting while it is still registering."""
 from __future__ import annotations
 
+from endpoints.core import waiting
 from endpoints.core.room import Room, Steps
 
 
@@ -9,4 +10,4 @@ def verify(room: Room) -> Steps:
         profile = room.identify(device)
         registration = room.registration(device, profile)
     room.result.status = "ok"
-    yield from room.await_registration(profile, registration, wrote=False)
+    yield from waiting.await_registration(room, profile, registration, wrote=False)
