@@ -302,3 +302,12 @@ def test_a_timeout_must_be_positive(tmp_path: Path, option: tuple[str, str]) -> 
     result = cli("apply", "-i", str(inventory), *option, "--run-dir", str(tmp_path / "runs"))
     assert result.exit_code == 1 and option[0] in result.output
     assert not (tmp_path / "runs").exists()
+
+
+def test_an_unknown_profile_names_the_file_line_and_key(tmp_path: Path) -> None:
+    inventory = tmp_path / "i.yaml"
+    inventory.write_text("all:\n  hosts:\n    r:\n      address: 127.0.0.1\n      model: SX20\n      profile: nope\n"
+                         "      sip: {number: '+99111600001', password: s3cret-s1p}\n")
+    result = cli("plan", "-i", str(inventory), "--run-dir", str(tmp_path / "runs"))
+    assert result.exit_code == 1
+    assert f"{inventory}:6" in result.output and "key 'profile'" in result.output and "nope" in result.output
