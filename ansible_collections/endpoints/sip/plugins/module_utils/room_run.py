@@ -30,9 +30,8 @@ try:
 
     from endpoints import app
     from endpoints.core.options import Options
-    from endpoints.core.processor import Processor, Processors
+    from endpoints.core.processor import HistoryProcessor, Processor, Processors
     from endpoints.errors import InputError
-    from endpoints.core.processor import HistoryProcessor
     from endpoints.host import Host
     from endpoints.inventory import load_inventory
     from endpoints.profiles import ProfileSet

@@ -24,6 +24,8 @@ notes:
     C(inventory_hostname) unless O(name) is given.
   - An unreachable room ends the task as an unreachable host (C(unreachable=true), counted C(unreachable)
     in the recap); a room that answers but cannot be read fails the task.
+extends_documentation_fragment:
+  - endpoints.sip.room
 attributes:
   check_mode:
     support: full
@@ -34,71 +36,6 @@ attributes:
     support: full
   platform:
     platforms: local
-options:
-  name:
-    description: The room's name; filled in with C(inventory_hostname) by the collection's action plugin.
-    type: str
-  address:
-    description: IP address or DNS name of the endpoint.
-    type: str
-    required: true
-  model:
-    description: The endpoint's model (see M(endpoints.sip.room)).
-    type: str
-  transport:
-    description: Which API to drive (see M(endpoints.sip.room)).
-    type: str
-  ports:
-    description: Per-protocol port overrides.
-    type: dict
-    suboptions:
-      http:
-        description: HTTP port.
-        type: int
-      https:
-        description: HTTPS port.
-        type: int
-      ssh:
-        description: SSH port.
-        type: int
-      telnet:
-        description: Telnet port.
-        type: int
-  device_credentials:
-    description: The endpoint's administrator login.
-    type: dict
-    suboptions:
-      username:
-        description: User name. Default V(admin).
-        type: str
-      password:
-        description: 'The administrator password (a string, C({env: NAME}) or C({file: PATH})).'
-        type: raw
-  tls_verify:
-    description: V(true), V(false), a CA bundle path or C(sha256:<fingerprint>).
-    type: raw
-  ssh_host_key:
-    description: V(strict) (default), V(accept-new) or V(off).
-    type: raw
-  known_hosts:
-    description: The known_hosts file for SSH host keys. Default C(~/.ssh/known_hosts).
-    type: path
-  serial:
-    description: The device's serial number.
-    type: str
-  profile:
-    description: Force a profile by name.
-    type: str
-  timeout:
-    description: Total seconds for one request to the device.
-    type: float
-    default: 10.0
-  state_dir:
-    description: The command line's memory folder (certificate pins); see M(endpoints.sip.room).
-    type: path
-  run_dir:
-    description: When given, the room's run folder is kept under it (C(events.jsonl), C(report.json)).
-    type: path
 """
 
 EXAMPLES = r"""
