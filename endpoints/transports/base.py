@@ -78,16 +78,17 @@ def map_os_error(exc: BaseException, where: str, *, connecting: bool, what: str 
         return Unreachable(f"{where}: connection timed out") if connecting else \
             Transient(f"{where}: the device stopped answering")
     if isinstance(exc, ssl.SSLError):
-        return Unreachable(f"{where}: TLS handshake failed ({_reason(exc)}): is this an HTTPS port?")
+        return Unreachable(f"{where}: TLS handshake failed ({reason(exc)}): is this an HTTPS port?")
     if isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, EOFError)) or (
             isinstance(exc, OSError) and exc.errno in (errno.ECONNRESET, errno.EPIPE)):
         return (Unreachable if connecting else Transient)(f"{where}: the device closed the connection")
     if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
         return Unreachable(f"{where}: no route to the device")
-    return (Unreachable if connecting else Transient)(f"{where}: {_reason(exc)}")
+    return (Unreachable if connecting else Transient)(f"{where}: {reason(exc)}")
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
+    """A library exception in a few words, for messages (the OS's own words where there are some)."""
     text = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)).strip()
     return text or type(exc).__name__
 

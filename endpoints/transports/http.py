@@ -39,7 +39,7 @@ from urllib.parse import urlencode
 
 from endpoints.errors import DeviceError, InputError, ProtocolError, TLSVerifyFailed, Transient, Unreachable
 from endpoints.host import Host
-from endpoints.transports.base import Deadline, map_os_error
+from endpoints.transports.base import Deadline, map_os_error, reason
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +248,7 @@ class HttpTransport:
             raise
         except ssl.SSLError as exc:
             self.close()
-            raise Transient(f"{self.where}: connection broken: {_reason(exc)}") from None
+            raise Transient(f"{self.where}: connection broken: {reason(exc)}") from None
         except OSError as exc:
             self.close()
             raise map_os_error(exc, self.where, connecting=False, what=self.scheme.upper()) from None
@@ -571,9 +571,6 @@ def _verifying_context(ca_bundle: str | None) -> ssl.SSLContext:
         return context
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text or type(exc).__name__
 
 
 def _url_host(address: str) -> str:

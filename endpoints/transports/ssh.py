@@ -36,7 +36,7 @@ from endpoints.errors import (
     Unreachable,
 )
 from endpoints.host import Credentials, Host
-from endpoints.transports.base import Deadline, StreamTransport, connect_tcp, map_os_error
+from endpoints.transports.base import Deadline, StreamTransport, connect_tcp, map_os_error, reason
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class SshTransport:
                 channel.get_pty(term="vt100", width=200, height=48)
             channel.invoke_shell()
         except (paramiko.SSHException, OSError, EOFError) as exc:
-            raise Transient(f"{self.where}: cannot open a shell: {_reason(exc)}") from None
+            raise Transient(f"{self.where}: cannot open a shell: {reason(exc)}") from None
         channel.settimeout(self.timeout)
         return channel
 
@@ -161,12 +161,12 @@ class SshTransport:
         try:
             transport.start_client(timeout=deadline.timeout())
         except paramiko.ssh_exception.IncompatiblePeer as exc:
-            raise ProtocolError(f"{self.where}: no common SSH algorithms: {_reason(exc)}") from None
+            raise ProtocolError(f"{self.where}: no common SSH algorithms: {reason(exc)}") from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
             if isinstance(exc, OSError) and not isinstance(exc, EOFError):
                 raise map_os_error(exc, self.where, connecting=True, what="SSH") from None
             raise Unreachable(f"{self.where}: the device accepted the connection but did not complete the "
-                              f"SSH handshake ({_reason(exc)})") from None
+                              f"SSH handshake ({reason(exc)})") from None
         if not transport.is_active() or transport.host_key is None:  # start_client gave up waiting
             raise Unreachable(f"{self.where}: the device accepted the connection but did not complete the "
                               f"SSH handshake within {deadline.seconds:g} s")
@@ -219,7 +219,7 @@ class SshTransport:
             knownhosts.add(self.known_hosts_path, line)
         except OSError as exc:
             raise DeviceError(f"{self.where}: cannot store the host key in {self.known_hosts_path}: "
-                              f"{_reason(exc)}") from None
+                              f"{reason(exc)}") from None
         log.info("%s: stored new host key in %s", self.where, self.known_hosts_path)
 
     # --- authentication ------------------------------------------------------------------
@@ -243,7 +243,7 @@ class SshTransport:
             raise AuthenticationFailed(
                 f"{self.where}: the device refused the login of user '{username}'") from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
-            raise Transient(f"{self.where}: connection lost during login: {_reason(exc)}") from None
+            raise Transient(f"{self.where}: connection lost during login: {reason(exc)}") from None
         return True
 
 
@@ -260,7 +260,7 @@ class ShellStream(StreamTransport):
         try:
             self.channel.sendall(data)
         except (OSError, paramiko.SSHException, EOFError) as exc:
-            raise Transient(f"{self.where}: the SSH session broke: {_reason(exc)}") from None
+            raise Transient(f"{self.where}: the SSH session broke: {reason(exc)}") from None
 
     def read(self, deadline: Deadline) -> bytes:
         while True:
@@ -272,7 +272,7 @@ class ShellStream(StreamTransport):
             except TimeoutError:
                 continue
             except (OSError, paramiko.SSHException, EOFError) as exc:
-                raise Transient(f"{self.where}: the SSH session broke: {_reason(exc)}") from None
+                raise Transient(f"{self.where}: the SSH session broke: {reason(exc)}") from None
 
     def close(self) -> None:
         try:
@@ -292,6 +292,3 @@ def _asks_secret(prompt: str, echo: bool) -> bool:
     return not echo or any(word in prompt.lower() for word in ("password", "passphrase"))
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text or type(exc).__name__
