@@ -111,13 +111,18 @@ class Driver(abc.ABC):
         What the device took before a refusal depends on the API (one putxml document,
         or one command per setting): `rollback()` finds out by reading."""
 
+    def compare(self, previous: Sequence[Write]) -> list[tuple[Write, str]]:
+        """The settings that no longer hold these values (NAPALM's compare), last first, each
+        with what it holds now. Secrets are never passed: they cannot be read back."""
+        now = self.read([w.path for w in previous])
+        return [(w, str(now[w.path])) for w in reversed(previous)
+                if now.get(w.path) is not None and str(now[w.path]).strip() != w.clear_value().strip()]
+
     def rollback(self, previous: Sequence[Write]) -> list[Write]:
         """Put back settings a write of this visit changed (NAPALM's discard/rollback): the
         previous values, last written first, for those that no longer hold them. Returns
-        what was written back. Secrets are never passed: they cannot be read back."""
-        now = self.read([w.path for w in previous])
-        back = [w for w in reversed(previous)
-                if now.get(w.path) is not None and str(now[w.path]).strip() != w.clear_value().strip()]
+        what was written back."""
+        back = [w for w, _ in self.compare(previous)]
         if back:
             self.write(back)
         return back

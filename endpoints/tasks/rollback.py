@@ -26,9 +26,9 @@ def rollback(room: Room) -> Steps:
     names = {s["path"]: s["setting"] for s in entry.get("settings", [])}
     with room.session() as device:
         profile = room.identify(device)
-        now = device.read([w.path for w in previous])
-        back = [w for w in previous if now.get(w.path) is not None and str(now[w.path]).strip() != str(w.value).strip()]
-        room.result.changes = [Change(names[w.path], now.get(w.path), w.value) for w in back]
+        differing = device.compare(previous)
+        back = [w for w, _ in differing]
+        room.result.changes = [Change(names[w.path], now, w.value) for w, now in differing]
         room.emit("diff", changes=[c.to_json() for c in room.result.changes])
         if room.options.check or not back:
             room.result.status = "changed" if back else "ok"
