@@ -86,7 +86,7 @@ def execute(request: Request, out: Console | None = None, err: Console | None = 
     if spec.sip and spec.writes and not request.options.check and memory.fresh:
         err.print(f"note: no memory of earlier runs in {memory.folder}: passwords the service refused before "
                   "cannot be recognised (use the same --state-dir as earlier runs)", highlight=False)
-    if request.options.check or request.options.command == "plan":
+    if request.options.check:
         out.print(output.check_banner(request.options.command), highlight=False)
     folder = new_run_folder(request.run_dir, request.options.command, check=request.options.check)
     events = EventLog(folder / "events.jsonl", {h.name: h.secrets() for h in hosts})
@@ -130,7 +130,7 @@ def run_rooms(hosts: Sequence[Host], prepared: dict[str, DesiredSip | None], pro
     finally:
         memory.history.flush()
     run = RunResult(options.command, {room.name: room.result for room in rooms}, interrupted=not finished,
-                    check=options.check or options.command == "plan")
+                    check=options.check)
     processors.run_done(run)
     return run
 
@@ -254,7 +254,7 @@ def _meta(request: Request, started: str, folder: Path) -> dict[str, Any]:
     except metadata.PackageNotFoundError:
         version = "unknown"
     return {"tool": "endpoints", "version": version, "command": request.options.command,
-            "check": request.options.check or request.options.command == "plan", "limit": request.limit,
+            "check": request.options.check, "limit": request.limit,
             "inventory": [str(p) for p in request.inventory], "started": started, "finished": _now(),
             "run_dir": str(folder)}
 

@@ -20,3 +20,7 @@ class Options:
     first_poll: float = 0.5  # registration polls back off gently: 0.5 s, x1.25 each, at most 3 s
     poll_factor: float = 1.25
     max_poll: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.command == "plan":  # plan is apply that changes nothing: check mode, said once here
+            object.__setattr__(self, "check", True)

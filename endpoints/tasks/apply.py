@@ -26,7 +26,7 @@ def push(room: Room, device: Driver) -> bool | None:
         changes.held_verdict(room, plan, registration)
         return None
     changed = bool(room.result.changes)
-    if room.options.check or room.options.command == "plan":
+    if room.options.check:
         room.result.status = "changed" if changed else "ok"
         return None
     changes.commit(room, device, profile, plan)
