@@ -7,6 +7,7 @@ from endpoints import support
 from endpoints.drivers.base import Registration
 from endpoints.errors import (
     AuthenticationFailed,
+    CertificateChanged,
     DeviceBusy,
     DeviceError,
     HostKeyChanged,
@@ -86,10 +87,10 @@ def for_error(error: DeviceError, *, where: str) -> str:
     if isinstance(error, HostKeyUnknown):
         return ("This device's SSH host key is not known yet: run `endpoints trust` for this room, compare the "
                 "fingerprint with the one the device shows, then `endpoints trust --accept`.")
+    if isinstance(error, CertificateChanged):
+        return ("The HTTPS certificate is not the one recorded for this room: if it was factory reset run "
+                "`endpoints recover`; otherwise investigate before trusting the new certificate.")
     if isinstance(error, TLSVerifyFailed):
-        if "does not match" in str(error):
-            return ("The HTTPS certificate is not the one recorded for this room: if it was factory reset run "
-                    "`endpoints recover`; otherwise investigate before trusting the new certificate.")
         return ("The HTTPS certificate did not verify: codecs carry self-signed certificates, so run "
                 "`endpoints trust` for this room, compare the fingerprint, then `endpoints trust --accept` "
                 "(or give the CA bundle that signed it in tls_verify).")

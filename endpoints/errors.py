@@ -80,6 +80,10 @@ class TLSVerifyFailed(TrustError):
     """The HTTPS certificate did not verify (CA, hostname or pinned fingerprint)."""
 
 
+class CertificateChanged(TLSVerifyFailed):
+    """The HTTPS certificate is not the one recorded (pinned) for this device."""
+
+
 class ProtocolError(DeviceError):
     """The device answered something the driver cannot understand."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from endpoints import knownhosts, support
 from endpoints.core.room import Room, Steps
-from endpoints.errors import DeviceError, HostKeyChanged, TLSVerifyFailed, Unreachable
+from endpoints.errors import CertificateChanged, DeviceError, HostKeyChanged, Unreachable
 from endpoints.transports.base import Deadline
 from endpoints.transports.http import fingerprint as certificate_fingerprint
 from endpoints.transports.http import normalise_pin, presented_certificate
@@ -37,7 +37,7 @@ def trust(room: Room) -> Steps:
     room.emit("keys", keys=keys)
     changed = [k for k in keys if k["state"] == "changed"]
     if changed:
-        error: DeviceError = (HostKeyChanged if changed[0]["kind"] == "ssh" else TLSVerifyFailed)(
+        error: DeviceError = (HostKeyChanged if changed[0]["kind"] == "ssh" else CertificateChanged)(
             f"{room.name}: the {' and '.join(k['kind'] for k in changed)} identity presented "
             f"({', '.join(k['fingerprint'] for k in changed)}) does not match the recorded one: not replaced")
         room.fail(error)

@@ -37,7 +37,15 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any, Literal, Protocol, Self
 from urllib.parse import urlencode
 
-from endpoints.errors import DeviceError, InputError, ProtocolError, TLSVerifyFailed, Transient, Unreachable
+from endpoints.errors import (
+    CertificateChanged,
+    DeviceError,
+    InputError,
+    ProtocolError,
+    TLSVerifyFailed,
+    Transient,
+    Unreachable,
+)
 from endpoints.host import Host
 from endpoints.transports.base import Deadline, map_os_error, reason
 
@@ -340,7 +348,7 @@ class HttpTransport:
                         presented)
             self.key_changed = True
             return
-        raise TLSVerifyFailed(
+        raise CertificateChanged(
             f"{self.host.name}: certificate fingerprint sha256:{presented} does not match the recorded "
             f"sha256:{normalise_pin(pin)}: if this room was factory reset run `endpoints recover`, "
             "otherwise investigate")
